@@ -1,0 +1,3 @@
+"""newsflow: raw Korean news pages in, validated article, entity and weather tables out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Pure transforms: polars DataFrames in, DataFrames out. No Prefect, no IO."""
