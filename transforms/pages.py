@@ -54,12 +54,14 @@ def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFram
     """Parse a batch of raw pages.
 
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
-    text) and read_reason (why not). known: page_id, content_hash, article_id of pages already in the
+    text), read_reason (why not) and read_error (the file itself could not be read). known: page_id, content_hash, article_id of pages already in the
     warehouse, so a page or article seen in an earlier run becomes a duplicate, not a second row.
     """
     known = known if known is not None else pl.DataFrame(
         schema={"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String}
     )
+    if "read_error" not in raw.columns:
+        raw = raw.with_columns(read_error=pl.lit(False))
     pages = raw.with_columns(text=clean_text(pl.col("text")))
     pages = pages.with_columns(
         layout=pl.when(pl.col("text").is_not_null()).then(layout_of_pages(pl.col("text"), layouts))
@@ -116,7 +118,8 @@ def _status_and_reason() -> pl.Expr:
         return pl.struct(status=pl.lit(status), reason=reason_expr)
 
     return (
-        pl.when(pl.col("text").is_null()).then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
+        pl.when(pl.col("read_error").fill_null(False)).then(outcome("error", pl.col("read_reason")))
+        .when(pl.col("text").is_null()).then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
         .when(pl.col("hash_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same bytes as page {}", pl.col("hash_first"))))
         .when(pl.col("article_id").is_null())

@@ -1,0 +1,194 @@
+"""The ingest flow: sources -> read -> parse -> entities -> validate -> land -> catalog -> report."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from expectations import Validation, Validator
+from flows.report import write_run_report
+from flows.sources import batched, discover, read_pages
+from newsflow.profiles import load_layouts
+from newsflow.schema import ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
+from transforms.entities import entities
+from transforms.pages import parse_pages
+from warehouse.catalog import refresh_catalog
+from warehouse.store import Warehouse
+
+VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the console, the runs table and the exit code."""
+
+    run_id: str
+    warehouse: str
+    pages_seen: int = 0
+    pages_skipped: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+    validation_success: bool = True
+    report: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        """Nothing rejected, errored or quarantined (what --strict asks for)."""
+        bad = self.statuses.get("rejected", 0) + self.statuses.get("error", 0)
+        return bad == 0 and self.quarantined == 0
+
+
+@task(name="read-pages", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def read_batch(paths: list[str]) -> pl.DataFrame:
+    """Read, hash and decode a batch of page files."""
+    return read_pages(paths)
+
+
+@task(name="parse-pages", cache_policy=NO_CACHE)
+def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None) -> dict[str, pl.DataFrame]:
+    """Parse a batch into ledger rows, articles, weather readings and entities."""
+    parsed = parse_pages(raw, load_layouts([profiles_dir] if profiles_dir else []), known)
+    found = entities(parsed.articles)
+    return {"pages": parsed.pages, "articles": parsed.articles, "weather_snapshots": parsed.weather,
+            "entities": found}
+
+
+@task(name="validate-tables", cache_policy=NO_CACHE)
+def validate_tables(tables: dict[str, pl.DataFrame]) -> dict[str, Validation]:
+    """Validate every table with its suite; failing rows are split off for quarantine."""
+    validator = Validator()
+    return {name: validator.validate(TABLES[name], tables[name]) for name in VALIDATED}
+
+
+@task(name="land-tables", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def land_tables(store_root: str, run_id: str, tables: dict[str, pl.DataFrame], run_row: pl.DataFrame) -> None:
+    """Write the run's rows, then its runs row (the commit), then rebuild the catalog; if the catalog cannot
+    be built the run's files are removed again, so the warehouse keeps its previous state."""
+    store = Warehouse.at(store_root)
+    store.land(run_id, tables, run_row)
+    try:
+        refresh_catalog(store)
+    except Exception:
+        store.discard(run_id)
+        raise
+
+
+def _with_quarantine_status(pages: pl.DataFrame, validations: dict[str, Validation]) -> pl.DataFrame:
+    """Pages whose article row was quarantined become rejected, with the expectations it failed."""
+    failed = validations["articles"].quarantine
+    if failed.is_empty():
+        return pages
+    page_of = validations["articles"].quarantine.select(
+        page_id=pl.col("row").str.json_path_match("$.page_id"),
+        why=pl.format("article row quarantined: {}", pl.col("failed_expectations").list.join(", ")),
+    )
+    return pages.join(page_of, on="page_id", how="left").with_columns(
+        status=pl.when(pl.col("why").is_not_null()).then(pl.lit("rejected")).otherwise("status"),
+        reason=pl.coalesce("why", "reason"),
+    ).drop("why")
+
+
+@flow(name="newsflow-ingest", log_prints=True)
+def ingest(sources: list[str], warehouse: str = "warehouse", batch_size: int = 2000,
+           profiles_dir: str | None = None) -> RunSummary:
+    """Ingest raw pages from the sources into the warehouse; returns the run's summary."""
+    logger = get_run_logger()
+    started, clock = datetime.now(UTC), time.perf_counter()
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    store = Warehouse.at(warehouse)
+    removed = store.remove_uncommitted()
+    if removed:
+        logger.warning("removed %d files of runs that never committed", len(removed))
+    stages: dict[str, float] = {}
+
+    def timed(stage: str, start: float) -> None:
+        stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - start
+
+    t = time.perf_counter()
+    paths = discover(sources)
+    known = store.known_pages()
+    timed("discover", t)
+    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths))
+    logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
+
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in VALIDATED}
+    batches = list(batched(paths, batch_size))
+    for number, batch in enumerate(batches, start=1):
+        t = time.perf_counter()
+        raw = read_batch(batch)
+        seen = raw["page_id"].is_in(known["page_id"].implode())
+        summary.pages_skipped += int(seen.sum())
+        raw = raw.filter(~seen)  # same source, same bytes: ingested by an earlier run
+        timed("read", t)
+        t = time.perf_counter()
+        parsed = parse_batch(raw, known, profiles_dir)
+        timed("parse", t)
+        for name, frame in parsed.items():
+            parts[name].append(frame)
+        known = pl.concat([known, parsed["pages"].select("page_id", "content_hash").join(
+            parsed["articles"].select("page_id", "article_id"), on="page_id", how="left")])
+        logger.info("batch %d/%d: %d pages read, %d new, parsed at %.0f pages/s", number, len(batches),
+                    len(batch), raw.height, raw.height / max(time.perf_counter() - t, 1e-9))
+
+    tables = {name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id")
+              for name, frames in parts.items()}
+    t = time.perf_counter()
+    validations = validate_tables(tables)
+    timed("validate", t)
+
+    ingested = pl.lit(started).cast(PAGES.schema["ingested_at"])
+    landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
+    landed["pages"] = _with_quarantine_status(landed["pages"], validations).with_columns(ingested_at=ingested)
+    landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(
+        run_id=pl.lit(run_id))
+    summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
+    summary.rows = {name: frame.height for name, frame in landed.items()}
+    summary.quarantined = landed["quarantine"].height
+    summary.validation_success = all(v.success for v in validations.values())
+
+    t = time.perf_counter()
+    summary.seconds = time.perf_counter() - clock
+    run_row = _run_row(summary, sources, started, stages)
+    land_tables(str(store.root), run_id, landed, run_row)
+    timed("land", t)
+    summary.report = str(write_run_report(store.reports_dir, summary, validations))
+    _publish_artifacts(summary)
+    summary.seconds = time.perf_counter() - clock
+    logger.info("run %s finished in %.1f s", run_id, summary.seconds)
+    return summary
+
+
+def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages: dict[str, float]) -> pl.DataFrame:
+    row = {
+        "run_id": summary.run_id, "started_at": started, "finished_at": datetime.now(UTC),
+        "sources": [str(Path(s).resolve()) for s in sources], "pages_seen": summary.pages_seen,
+        "pages_skipped": summary.pages_skipped,
+        **{f"pages_{s}": summary.statuses.get(s, 0) for s in PAGE_STATUSES},
+        "articles_rows": summary.rows.get("articles", 0), "entities_rows": summary.rows.get(ENTITIES.name, 0),
+        "weather_rows": summary.rows.get(WEATHER_SNAPSHOTS.name, 0), "quarantine_rows": summary.quarantined,
+        "validation_success": summary.validation_success, "seconds": summary.seconds,
+        "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.items()}),
+    }
+    return pl.DataFrame([row])
+
+
+def _publish_artifacts(summary: RunSummary) -> None:
+    counts = [{"what": f"pages {s}", "count": n} for s, n in summary.statuses.items()]
+    counts += [{"what": f"rows {t}", "count": n} for t, n in summary.rows.items()]
+    create_table_artifact(key="newsflow-counts", table=counts, description=f"Counts of run {summary.run_id}")
+    create_markdown_artifact(
+        key="newsflow-summary",
+        markdown=Path(summary.report).read_text(encoding="utf-8") if summary.report else "",
+        description=f"Run report of {summary.run_id}",
+    )

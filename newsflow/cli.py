@@ -1,0 +1,207 @@
+"""The `newsflow` command line: run, extract, sql, status, report.
+
+Exit codes: 0 the run completed; 1 it failed (the warehouse keeps its previous state); 2 usage or
+configuration error; 3 with --strict, when anything was rejected or quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from newsflow.settings import Settings, configure_prefect
+
+EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
+app = typer.Typer(help=__doc__.split("\n")[0], no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+console = Console()
+errors = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    str | None, typer.Option("--warehouse", "-w", help="Warehouse folder [env NEWSFLOW_WAREHOUSE; default ./warehouse].")
+]
+ProfilesOption = Annotated[
+    Path | None, typer.Option("--profiles", help="Folder of extra layout profiles (*.toml).", exists=True,
+                              file_okay=False)
+]
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Settings:
+    settings = Settings()
+    updates = {k: v for k, v in {"warehouse": warehouse, "profiles_dir": profiles}.items() if v is not None}
+    return settings.model_copy(update=updates)
+
+
+@app.command()
+def run(
+    sources: Annotated[list[str], typer.Argument(help="Page files or folders of pages.")],
+    warehouse: WarehouseOption = None,
+    profiles: ProfilesOption = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
+) -> None:
+    """Run the ingest flow over SOURCES into the warehouse and print a summary."""
+    settings = _settings(warehouse, profiles)
+    from flows.sources import SourceError, discover
+    from newsflow.profiles import ProfileError, load_layouts
+
+    try:
+        discover(sources)
+        load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
+    except (SourceError, ProfileError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    configure_prefect()
+    from flows.ingest import ingest
+
+    try:
+        summary = ingest(sources, warehouse=settings.warehouse, batch_size=batch_size or settings.batch_size,
+                         profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None)
+    except Exception as exc:  # a stage crashed: nothing was committed
+        raise _fail(f"the run failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+    _print_summary(summary)
+    if strict and not summary.clean:
+        raise _fail("--strict: pages were rejected or rows quarantined", EXIT_STRICT)
+
+
+def _print_summary(summary: Any) -> None:
+    table = Table(title=f"newsflow run {summary.run_id}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("pages found", str(summary.pages_seen))
+    table.add_row("already ingested (skipped)", str(summary.pages_skipped))
+    for status, count in summary.statuses.items():
+        table.add_row(f"pages {status}", str(count))
+    for name, count in summary.rows.items():
+        table.add_row(f"rows {name}", str(count))
+    console.print(table)
+    verdict = "passed" if summary.validation_success else "had failures (see the report)"
+    console.print(f"validation {verdict}; {summary.quarantined} rows quarantined")
+    console.print(f"warehouse: {summary.warehouse}  (catalog: {Path(summary.warehouse) / 'warehouse.duckdb'})")
+    console.print(f"quality report: {summary.report}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@app.command()
+def extract(
+    pages: Annotated[list[Path], typer.Argument(help="Page files to parse.", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page per line.")] = False,
+    profiles: ProfilesOption = None,
+) -> None:
+    """Parse pages and print what newsflow makes of them, writing nothing."""
+    from flows.sources import read_pages
+    from newsflow.profiles import ProfileError, load_layouts
+    from transforms.entities import entities
+    from transforms.pages import parse_pages
+
+    try:
+        layouts = load_layouts([profiles] if profiles else [])
+    except ProfileError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    raw = read_pages([str(p.resolve()) for p in pages])
+    parsed = parse_pages(raw, layouts)
+    found = entities(parsed.articles)
+    articles = {r["page_id"]: r for r in parsed.articles.to_dicts()}
+    for page in parsed.pages.to_dicts():
+        article = articles.get(page["page_id"])
+        record = {
+            "page": page,
+            "article": article,
+            "weather": parsed.weather.filter(page_id=page["page_id"]).to_dicts(),
+            "entities": found.filter(article_id=article["article_id"]).to_dicts() if article else [],
+        }
+        if as_json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False, default=_jsonable) + "\n")
+        else:
+            title = article["title"] if article else "-"
+            console.print(f"{page['source']}: {page['status']} ({page['reason']}) {title}", highlight=False)
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL to run (read-only).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False,
+                                              help="Read the SQL from a file.")] = None,
+    warehouse: WarehouseOption = None,
+    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Query the warehouse with DuckDB SQL over a read-only connection."""
+    import duckdb
+
+    from warehouse.catalog import query as run_query
+    from warehouse.store import Warehouse
+
+    if (query is None) == (file is None):
+        raise _fail("give either a QUERY or --file FILE", EXIT_USAGE)
+    text = query if query is not None else file.read_text(encoding="utf-8")
+    try:
+        result = run_query(Warehouse.at(_settings(warehouse).warehouse), text)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
+    if output is Format.csv:
+        sys.stdout.write(result.write_csv())
+    elif output is Format.json:
+        sys.stdout.write(json.dumps(result.to_dicts(), ensure_ascii=False, default=_jsonable) + "\n")
+    else:
+        table = Table(show_header=True)
+        for name in result.columns:
+            table.add_column(name)
+        for row in result.iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+@app.command()
+def status(warehouse: WarehouseOption = None) -> None:
+    """Show per table the row count, file count, size and last run."""
+    from newsflow.schema import TABLES
+    from warehouse.store import Warehouse
+
+    store = Warehouse.at(_settings(warehouse).warehouse)
+    if not store.root.is_dir():
+        raise _fail(f"no warehouse at {store.root}", EXIT_USAGE)
+    table = Table(title=str(store.root))
+    for name in ("table", "rows", "files", "bytes", "last run"):
+        table.add_column(name, justify="left" if name in ("table", "last run") else "right")
+    for name in TABLES:
+        frame = store.read(name)
+        files = store.files(name)
+        last = frame["run_id"].max() if frame.height else "-"
+        table.add_row(name, str(frame.height), str(len(files)), str(sum(f.stat().st_size for f in files)), last)
+    console.print(table)
+
+
+@app.command()
+def report(warehouse: WarehouseOption = None) -> None:
+    """Print where the latest run report is."""
+    from warehouse.store import Warehouse
+
+    latest = Warehouse.at(_settings(warehouse).warehouse).reports_dir / "latest.md"
+    if not latest.exists():
+        raise _fail(f"no report yet at {latest}: run `newsflow run` first", EXIT_USAGE)
+    console.print(f"latest run report: {latest}")

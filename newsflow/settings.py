@@ -1,0 +1,30 @@
+"""Settings: defaults, overridable by NEWSFLOW_* environment variables and then by command-line options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Prefect settings newsflow needs in every working directory (the user's own environment still wins):
+# no telemetry, and time for the temporary local API to create its database on a machine's first run.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_LOGGING_LOG_PRINTS": "true",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_")
+
+    warehouse: str = "warehouse"  # folder of the Parquet tables and warehouse.duckdb
+    batch_size: int = 2000  # pages per Prefect task run
+    profiles_dir: Path | None = None  # extra layout profiles (*.toml) beside the bundled ones
+
+
+def configure_prefect() -> None:
+    """Apply PREFECT_DEFAULTS where the environment does not set them; call before importing prefect."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)

@@ -1,0 +1,65 @@
+"""The DuckDB catalog: `warehouse.duckdb` with one view per table over its Parquet files, and read-only SQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from newsflow.schema import RUNS, TABLES, Table
+from warehouse.store import Warehouse
+
+SESSION_TIMEZONE = "Asia/Seoul"
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _empty_select(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """A typed, rowless SELECT with the table's columns, for a table no run has written yet."""
+    arrow = table.empty().to_arrow()
+    con.register("_empty", arrow)
+    types = con.execute("DESCRIBE _empty").fetchall()
+    con.unregister("_empty")
+    columns = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind, *_ in types)
+    return f"SELECT {columns} WHERE false"
+
+
+def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> str:
+    """The SELECT behind a table's view: its Parquet files, committed runs only, columns in schema order."""
+    if not store.files(table.name):
+        return _empty_select(con, table)
+    glob = _quote(store.table_dir(table.name) / "*.parquet")
+    columns = ", ".join(f'"{c}"' for c in table.column_names)
+    select = f"SELECT {columns} FROM read_parquet({glob}, union_by_name = true)"
+    if table.name == RUNS.name:
+        return select
+    return f"{select} WHERE run_id IN (SELECT run_id FROM {RUNS.name})"
+
+
+def refresh_catalog(store: Warehouse) -> Path:
+    """Rebuild warehouse.duckdb beside the tables; built under a temporary name and renamed into place, so a
+    reader never sees a half-built catalog and a reader holding the old file never blocks a run."""
+    store.root.mkdir(parents=True, exist_ok=True)
+    temporary = store.catalog_path.with_name(f".{store.catalog_path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    with duckdb.connect(str(temporary)) as con:
+        # runs first: every other view reads only the rows of committed runs
+        for table in sorted(TABLES.values(), key=lambda t: t.name != RUNS.name):
+            con.execute(f'CREATE OR REPLACE VIEW "{table.name}" AS {view_sql(con, store, table)}')
+            con.execute(f"COMMENT ON VIEW \"{table.name}\" IS '{table.description.replace(chr(39), chr(39) * 2)}'")
+    os.replace(temporary, store.catalog_path)
+    return store.catalog_path
+
+
+def query(store: Warehouse, sql: str) -> pl.DataFrame:
+    """Run SQL on a read-only connection to the catalog; times show in Korea time."""
+    if not store.catalog_path.exists():
+        raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
+    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+        con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
+        relation = con.sql(sql)
+        return relation.pl() if relation is not None else pl.DataFrame()

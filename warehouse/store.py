@@ -1,0 +1,107 @@
+"""Landing and reading the Parquet tables of one warehouse folder.
+
+Each run writes one zstd Parquet file per table it has rows for (`<table>/part-<run_id>.parquet`, through a
+temporary name and an atomic rename) and its `runs` row last. The `runs` row is the commit: rows of a run
+with no `runs` row (a run that crashed half-way) are invisible to readers and deleted by the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from newsflow.schema import ARTICLES, PAGES, RUNS, TABLES
+
+COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    root: Path
+
+    @classmethod
+    def at(cls, path: str | os.PathLike) -> Warehouse:
+        return cls(Path(path).expanduser().resolve())
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def files(self, table: str) -> list[Path]:
+        return sorted(self.table_dir(table).glob("*.parquet"))
+
+    def committed_runs(self) -> set[str]:
+        files = self.files(RUNS.name)
+        if not files:
+            return set()
+        return set(pl.scan_parquet(files).select("run_id").collect()["run_id"].to_list())
+
+    def read(self, table: str) -> pl.DataFrame:
+        """The committed rows of a table (rows of runs without a `runs` row are left out)."""
+        spec = TABLES[table]
+        files = self.files(table)
+        if not files:
+            return spec.empty()
+        frame = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").collect()
+        frame = spec.conform(frame)
+        if table == RUNS.name:
+            return frame
+        return frame.filter(pl.col("run_id").is_in(sorted(self.committed_runs())))
+
+    def known_pages(self) -> pl.DataFrame:
+        """page_id, content_hash, article_id of every page already in the ledger (article_id where one landed)."""
+        pages = self.read(PAGES.name).select("page_id", "content_hash")
+        articles = self.read(ARTICLES.name).select("page_id", "article_id")
+        return pages.join(articles, on="page_id", how="left")
+
+    def remove_uncommitted(self) -> list[Path]:
+        """Delete files of runs that never committed (and stray temporary files); returns what was removed."""
+        committed = self.committed_runs()
+        removed = []
+        for table in TABLES:
+            folder = self.table_dir(table)
+            for path in [*folder.glob("*.tmp"), *folder.glob("part-*.parquet")]:
+                run_id = path.name.removeprefix("part-").split(".")[0]
+                if path.suffix == ".tmp" or (table != RUNS.name and run_id not in committed):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
+    def land(self, run_id: str, tables: Mapping[str, pl.DataFrame], run_row: pl.DataFrame) -> dict[str, int]:
+        """Write a run's rows: every table's file first, then the runs row that commits them."""
+        written = {}
+        for name, frame in tables.items():
+            if name == RUNS.name:
+                raise ValueError("the runs row is written by land() itself, last")
+            written[name] = self._write(name, run_id, TABLES[name].conform(frame))
+        self._write(RUNS.name, run_id, RUNS.conform(run_row))
+        return written
+
+    def discard(self, run_id: str) -> None:
+        """Remove every file of a run, its runs row first (undoes a commit whose catalog could not be built)."""
+        for table in (RUNS.name, *TABLES):
+            (self.table_dir(table) / f"part-{run_id}.parquet").unlink(missing_ok=True)
+
+    def _write(self, table: str, run_id: str, frame: pl.DataFrame) -> int:
+        if frame.is_empty():
+            return 0
+        folder = self.table_dir(table)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"part-{run_id}.parquet"
+        temporary = final.with_name(final.name + ".tmp")
+        frame.write_parquet(temporary, compression=COMPRESSION, statistics=True)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        return frame.height
