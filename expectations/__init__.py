@@ -116,7 +116,9 @@ class Validator:
             for item in spec["expectations"]:
                 suite.add_expectation_configuration(
                     ExpectationConfiguration(
-                        type=item["type"], kwargs=item["kwargs"], meta=item.get("meta", {}),
+                        type=item["type"],
+                        kwargs=item["kwargs"],
+                        meta=item.get("meta", {}),
                         severity=item.get("severity", "critical"),
                     )
                 )

@@ -60,8 +60,12 @@ def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None
     """Parse a batch into ledger rows, articles, weather readings and entities."""
     parsed = parse_pages(raw, load_layouts([profiles_dir] if profiles_dir else []), known)
     found = entities(parsed.articles)
-    return {"pages": parsed.pages, "articles": parsed.articles, "weather_snapshots": parsed.weather,
-            "entities": found}
+    return {
+        "pages": parsed.pages,
+        "articles": parsed.articles,
+        "weather_snapshots": parsed.weather,
+        "entities": found,
+    }
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -93,15 +97,20 @@ def _with_quarantine_status(pages: pl.DataFrame, validations: dict[str, Validati
         page_id=pl.col("row").str.json_path_match("$.page_id"),
         why=pl.format("article row quarantined: {}", pl.col("failed_expectations").list.join(", ")),
     )
-    return pages.join(page_of, on="page_id", how="left").with_columns(
-        status=pl.when(pl.col("why").is_not_null()).then(pl.lit("rejected")).otherwise("status"),
-        reason=pl.coalesce("why", "reason"),
-    ).drop("why")
+    return (
+        pages.join(page_of, on="page_id", how="left")
+        .with_columns(
+            status=pl.when(pl.col("why").is_not_null()).then(pl.lit("rejected")).otherwise("status"),
+            reason=pl.coalesce("why", "reason"),
+        )
+        .drop("why")
+    )
 
 
 @flow(name="newsflow-ingest", log_prints=True)
-def ingest(sources: list[str], warehouse: str = "warehouse", batch_size: int = 2000,
-           profiles_dir: str | None = None) -> RunSummary:
+def ingest(
+    sources: list[str], warehouse: str = "warehouse", batch_size: int = 2000, profiles_dir: str | None = None
+) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary."""
     logger = get_run_logger()
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -136,13 +145,26 @@ def ingest(sources: list[str], warehouse: str = "warehouse", batch_size: int = 2
         timed("parse", t)
         for name, frame in parsed.items():
             parts[name].append(frame)
-        known = pl.concat([known, parsed["pages"].select("page_id", "content_hash").join(
-            parsed["articles"].select("page_id", "article_id"), on="page_id", how="left")])
-        logger.info("batch %d/%d: %d pages read, %d new, parsed at %.0f pages/s", number, len(batches),
-                    len(batch), raw.height, raw.height / max(time.perf_counter() - t, 1e-9))
+        known = pl.concat(
+            [
+                known,
+                parsed["pages"]
+                .select("page_id", "content_hash")
+                .join(parsed["articles"].select("page_id", "article_id"), on="page_id", how="left"),
+            ]
+        )
+        logger.info(
+            "batch %d/%d: %d pages read, %d new, parsed at %.0f pages/s",
+            number,
+            len(batches),
+            len(batch),
+            raw.height,
+            raw.height / max(time.perf_counter() - t, 1e-9),
+        )
 
-    tables = {name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id")
-              for name, frames in parts.items()}
+    tables = {
+        name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id") for name, frames in parts.items()
+    }
     t = time.perf_counter()
     validations = validate_tables(tables)
     timed("validate", t)
@@ -150,8 +172,7 @@ def ingest(sources: list[str], warehouse: str = "warehouse", batch_size: int = 2
     ingested = pl.lit(started).cast(PAGES.schema["ingested_at"])
     landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
     landed["pages"] = _with_quarantine_status(landed["pages"], validations).with_columns(ingested_at=ingested)
-    landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(
-        run_id=pl.lit(run_id))
+    landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(run_id=pl.lit(run_id))
     summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
     summary.rows = {name: frame.height for name, frame in landed.items()}
     summary.quarantined = landed["quarantine"].height
@@ -171,13 +192,19 @@ def ingest(sources: list[str], warehouse: str = "warehouse", batch_size: int = 2
 
 def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages: dict[str, float]) -> pl.DataFrame:
     row = {
-        "run_id": summary.run_id, "started_at": started, "finished_at": datetime.now(UTC),
-        "sources": [str(Path(s).resolve()) for s in sources], "pages_seen": summary.pages_seen,
+        "run_id": summary.run_id,
+        "started_at": started,
+        "finished_at": datetime.now(UTC),
+        "sources": [str(Path(s).resolve()) for s in sources],
+        "pages_seen": summary.pages_seen,
         "pages_skipped": summary.pages_skipped,
         **{f"pages_{s}": summary.statuses.get(s, 0) for s in PAGE_STATUSES},
-        "articles_rows": summary.rows.get("articles", 0), "entities_rows": summary.rows.get(ENTITIES.name, 0),
-        "weather_rows": summary.rows.get(WEATHER_SNAPSHOTS.name, 0), "quarantine_rows": summary.quarantined,
-        "validation_success": summary.validation_success, "seconds": summary.seconds,
+        "articles_rows": summary.rows.get("articles", 0),
+        "entities_rows": summary.rows.get(ENTITIES.name, 0),
+        "weather_rows": summary.rows.get(WEATHER_SNAPSHOTS.name, 0),
+        "quarantine_rows": summary.quarantined,
+        "validation_success": summary.validation_success,
+        "seconds": summary.seconds,
         "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.items()}),
     }
     return pl.DataFrame([row])

@@ -13,8 +13,14 @@ from charset_normalizer import from_bytes
 
 RAW_SCHEMA = pl.Schema(
     {
-        "page_id": pl.String, "content_hash": pl.String, "source": pl.String, "size_bytes": pl.Int64,
-        "encoding": pl.String, "text": pl.String, "read_reason": pl.String, "read_error": pl.Boolean,
+        "page_id": pl.String,
+        "content_hash": pl.String,
+        "source": pl.String,
+        "size_bytes": pl.Int64,
+        "encoding": pl.String,
+        "text": pl.String,
+        "read_reason": pl.String,
+        "read_error": pl.Boolean,
     }
 )
 SNIFF_BYTES = 4096
@@ -41,7 +47,8 @@ def discover(sources: Iterable[str]) -> list[str]:
             found.append(str(path.resolve()))
         elif path.is_dir():
             found.extend(
-                str(p.resolve()) for p in sorted(path.rglob("*"))
+                str(p.resolve())
+                for p in sorted(path.rglob("*"))
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
@@ -91,8 +98,13 @@ def read_page(path: str) -> dict:
     decoded = Decoded(None, None, error) if error else decode(data)
     return {
         "page_id": hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:16],
-        "content_hash": content_hash, "source": path, "size_bytes": len(data), "encoding": decoded.encoding,
-        "text": decoded.text, "read_reason": decoded.reason, "read_error": error is not None,
+        "content_hash": content_hash,
+        "source": path,
+        "size_bytes": len(data),
+        "encoding": decoded.encoding,
+        "text": decoded.text,
+        "read_reason": decoded.reason,
+        "read_error": error is not None,
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,21 +20,23 @@ from rich.table import Table
 from newsflow.settings import Settings, configure_prefect
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
-app = typer.Typer(help=__doc__.split("\n")[0], no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help=__doc__.split("\n")[0], no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
 console = Console()
 errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
-    str | None, typer.Option("--warehouse", "-w", help="Warehouse folder [env NEWSFLOW_WAREHOUSE; default ./warehouse].")
+    str | None,
+    typer.Option("--warehouse", "-w", help="Warehouse folder [env NEWSFLOW_WAREHOUSE; default ./warehouse]."),
 ]
 ProfilesOption = Annotated[
-    Path | None, typer.Option("--profiles", help="Folder of extra layout profiles (*.toml).", exists=True,
-                              file_okay=False)
+    Path | None,
+    typer.Option("--profiles", help="Folder of extra layout profiles (*.toml).", exists=True, file_okay=False),
 ]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -73,8 +75,12 @@ def run(
     from flows.ingest import ingest
 
     try:
-        summary = ingest(sources, warehouse=settings.warehouse, batch_size=batch_size or settings.batch_size,
-                         profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None)
+        summary = ingest(
+            sources,
+            warehouse=settings.warehouse,
+            batch_size=batch_size or settings.batch_size,
+            profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
+        )
     except Exception as exc:  # a stage crashed: nothing was committed
         raise _fail(f"the run failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
     _print_summary(summary)
@@ -143,8 +149,10 @@ def extract(
 @app.command()
 def sql(
     query: Annotated[str | None, typer.Argument(help="SQL to run (read-only).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False,
-                                              help="Read the SQL from a file.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", exists=True, dir_okay=False, help="Read the SQL from a file."),
+    ] = None,
     warehouse: WarehouseOption = None,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
 ) -> None:

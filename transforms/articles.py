@@ -59,23 +59,24 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     is_caption = pl.col("caption_text").is_not_null() | pl.col("caption_credit").is_not_null()
     byline_only = pl.col("byline_names").is_not_null() & pl.col("byline_rest").fill_null("").eq("")
     frame = classified.with_columns(
-        anchor=_first_line(pl.col("registered_at").is_not_null()), is_time=is_time, is_caption=is_caption,
+        anchor=_first_line(pl.col("registered_at").is_not_null()),
+        is_time=is_time,
+        is_caption=is_caption,
         byline_only=byline_only,
     )
     frame = frame.with_columns(
         time_end=pl.when(pl.col("is_time") & n.is_between(pl.col("anchor"), pl.col("anchor") + 2))
-        .then(n).max().over("page_id")
+        .then(n)
+        .max()
+        .over("page_id")
     )
     frame = frame.with_columns(
         title_line=pl.when(pl.col("title_after")).then(pl.col("time_end") + 1).otherwise(pl.col("anchor") - 1)
     )
-    header_like = (
-        pl.col("is_time") | pl.col("byline_only") | pl.col("is_marker") | (n == pl.col("title_line"))
-    )
+    header_like = pl.col("is_time") | pl.col("byline_only") | pl.col("is_marker") | (n == pl.col("title_line"))
     frame = frame.with_columns(header_end=_first_line((n > pl.col("anchor")) & ~header_like) - 1)
     lead_like = (
-        pl.col("subtitle_text").is_not_null() | pl.col("is_caption") | pl.col("byline_only")
-        | pl.col("is_furniture")
+        pl.col("subtitle_text").is_not_null() | pl.col("is_caption") | pl.col("byline_only") | pl.col("is_furniture")
     )
     frame = frame.with_columns(
         body_start=_first_line((n > pl.col("header_end")) & ~lead_like),
@@ -83,10 +84,16 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     )
     after_header = (n > pl.col("header_end")) & (n < pl.col("end_line"))
     return frame.with_columns(
-        is_subtitle=after_header & (n < pl.col("body_start")) & pl.col("subtitle_text").is_not_null()
+        is_subtitle=after_header
+        & (n < pl.col("body_start"))
+        & pl.col("subtitle_text").is_not_null()
         & ~pl.col("is_caption"),
-        in_body=after_header & (n >= pl.col("body_start")) & ~pl.col("is_furniture") & ~pl.col("is_caption")
-        & ~pl.col("byline_only") & ~pl.col("is_time"),
+        in_body=after_header
+        & (n >= pl.col("body_start"))
+        & ~pl.col("is_furniture")
+        & ~pl.col("is_caption")
+        & ~pl.col("byline_only")
+        & ~pl.col("is_time"),
         in_article=(n >= pl.col("anchor")) & (n < pl.col("end_line")),
     )
 
@@ -130,8 +137,8 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
     """One row per page whose layout finds a registration-time line.
 
     Input: page lines (page_id, line_no, line) with a `layout` column naming each page's layout.
-    Output columns: page_id, site, header_line (line_no of the registration time), section, subsection, title, subtitles, registered_at, updated_at,
-    reporters, captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or
+    Output columns: page_id, site, header_line (line_no of the registration time), section, subsection, title,
+    subtitles, registered_at, updated_at, reporters, captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or
     body still gets a row (title or body empty) so the ledger can say why it is not an article.
     """
     by_name = {lay.name: lay for lay in layouts}
@@ -156,8 +163,7 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
         time_section=pl.col("time_section").filter(n == pl.col("anchor")).first(),
         title_after=pl.col("title_after").first(),
         registered_at=pl.col("registered_at").filter(n == pl.col("anchor")).first(),
-        updated_at=pl.col("updated_at").filter(n.is_between(pl.col("anchor"), pl.col("time_end"))).drop_nulls()
-        .first(),
+        updated_at=pl.col("updated_at").filter(n.is_between(pl.col("anchor"), pl.col("time_end"))).drop_nulls().first(),
         subtitles=pl.col("subtitle_text").filter("is_subtitle"),
         body=pl.coalesce(pl.col("byline_rest").replace("", None), "line").filter("in_body"),
     )

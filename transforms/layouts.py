@@ -9,8 +9,17 @@ from typing import Any
 
 import polars as pl
 
-LIST_FIELDS = ("detect", "registered", "updated", "header_markers", "subtitle", "byline", "caption",
-               "furniture", "end")
+LIST_FIELDS = (
+    "detect",
+    "registered",
+    "updated",
+    "header_markers",
+    "subtitle",
+    "byline",
+    "caption",
+    "furniture",
+    "end",
+)
 
 
 @dataclass(frozen=True)

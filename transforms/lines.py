@@ -21,8 +21,9 @@ def clean_text(text: pl.Expr) -> pl.Expr:
 def page_lines(pages: pl.DataFrame) -> pl.DataFrame:
     """One row per non-blank line of each page.
 
-    Input columns: page_id, text (already through `clean_text`). Output: page_id, line_no (0-based, counting non-blank lines only, so the
-    previous line of a page is always line_no - 1) and line (stripped, inner runs of spaces collapsed).
+    Input columns: page_id, text (already through `clean_text`). Output: page_id, line_no (0-based, counting
+    non-blank lines only, so the previous line of a page is always line_no - 1) and line (stripped, inner runs
+    of spaces collapsed).
     """
     return (
         pages.select("page_id", line=pl.col("text").str.split("\n"))

@@ -38,7 +38,8 @@ def article_ids(articles: pl.DataFrame) -> pl.Expr:
         pl.concat_str([pl.col("site"), pl.col("url")], separator="|"),
         pl.concat_str(
             [pl.col("site"), pl.col("title"), pl.col("registered_at").dt.strftime("%Y-%m-%dT%H:%M%z")],
-            separator="|", ignore_nulls=True,
+            separator="|",
+            ignore_nulls=True,
         ),
     )
     return short_hash(identity)
@@ -54,11 +55,14 @@ def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFram
     """Parse a batch of raw pages.
 
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
-    text), read_reason (why not) and read_error (the file itself could not be read). known: page_id, content_hash, article_id of pages already in the
-    warehouse, so a page or article seen in an earlier run becomes a duplicate, not a second row.
+    text), read_reason (why not) and read_error (the file itself could not be read).
+    known: page_id, content_hash, article_id of pages already in the warehouse, so a page or article seen in an
+    earlier run becomes a duplicate, not a second row.
     """
-    known = known if known is not None else pl.DataFrame(
-        schema={"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String}
+    known = (
+        known
+        if known is not None
+        else pl.DataFrame(schema={"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String})
     )
     if "read_error" not in raw.columns:
         raw = raw.with_columns(read_error=pl.lit(False))
@@ -70,16 +74,18 @@ def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFram
     lines = page_lines(readable).join(readable.select("page_id", "layout"), on="page_id")
     articles = parse_articles(lines, layouts)
     if articles.is_empty():
-        articles = ARTICLES.empty().drop("run_id", "article_id", "capture_date").with_columns(
-            header_line=pl.lit(None, pl.Int32)
+        articles = (
+            ARTICLES.empty()
+            .drop("run_id", "article_id", "capture_date")
+            .with_columns(header_line=pl.lit(None, pl.Int32))
         )
     dates = capture_dates(lines)
     articles = articles.join(dates, on="page_id", how="left").with_columns(url=pl.lit(None, pl.String))
     articles = articles.with_columns(article_id=article_ids(articles))
 
     known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
-    known_article = known.drop_nulls("article_id").select("article_id", known_article_id_page="page_id").unique(
-        "article_id"
+    known_article = (
+        known.drop_nulls("article_id").select("article_id", known_article_id_page="page_id").unique("article_id")
     )
     ledger = (
         pages.join(articles.select("page_id", "article_id", "title", "paragraph_count"), on="page_id", how="left")
@@ -118,8 +124,10 @@ def _status_and_reason() -> pl.Expr:
         return pl.struct(status=pl.lit(status), reason=reason_expr)
 
     return (
-        pl.when(pl.col("read_error").fill_null(False)).then(outcome("error", pl.col("read_reason")))
-        .when(pl.col("text").is_null()).then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
+        pl.when(pl.col("read_error").fill_null(False))
+        .then(outcome("error", pl.col("read_reason")))
+        .when(pl.col("text").is_null())
+        .then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
         .when(pl.col("hash_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same bytes as page {}", pl.col("hash_first"))))
         .when(pl.col("article_id").is_null())

@@ -29,8 +29,10 @@ def timestamp_from_groups(groups: pl.Expr) -> pl.Expr:
     minute = _int(groups, "M")
     ampm = groups.struct.field("ampm").str.to_uppercase()
     hour = (
-        pl.when(ampm.is_in(["오후", "PM"]) & (hour < 12)).then(hour + 12)
-        .when(ampm.is_in(["오전", "AM"]) & (hour == 12)).then(0)
+        pl.when(ampm.is_in(["오후", "PM"]) & (hour < 12))
+        .then(hour + 12)
+        .when(ampm.is_in(["오전", "AM"]) & (hour == 12))
+        .then(0)
         .otherwise(hour)
     )
     day = date_from_groups(groups)

@@ -1,0 +1,41 @@
+# newsflow: `make run` and `make test` set everything up from a fresh clone (Python 3.11 + pip only).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= warehouse
+PAGES ?= examples/pages
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install newsflow with its dev tools
+
+run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./warehouse
+	$(BIN)/newsflow run $(PAGES) --warehouse $(WAREHOUSE)
+
+test: $(STAMP) ## Run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove the virtual environment and generated warehouse data
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	cd $(WAREHOUSE) && rm -rf pages articles entities weather_snapshots quarantine runs reports warehouse.duckdb

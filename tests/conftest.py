@@ -1,0 +1,57 @@
+"""Shared fixtures: where the example pages and the seed are, parsing helpers, a Prefect test harness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.sources import read_pages
+from newsflow.profiles import load_layouts
+from transforms.pages import Parsed, parse_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "pages"
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seeds" / "000_b56e522d1e63ff35.txt"
+
+
+def parse_files(*paths: Path) -> Parsed:
+    """Parse pages from files the way the flow does, without Prefect or a warehouse."""
+    return parse_pages(read_pages([str(p) for p in paths]), load_layouts())
+
+
+def raw_page(text: str, page_id: str = "p1") -> pl.DataFrame:
+    """A one-page raw frame from inline text (the shape flows.sources.read_pages returns)."""
+    return pl.DataFrame(
+        {
+            "page_id": [page_id],
+            "content_hash": [page_id * 8],
+            "source": [f"/inline/{page_id}.txt"],
+            "size_bytes": [len(text.encode())],
+            "encoding": ["utf-8"],
+            "text": [text],
+            "read_reason": [None],
+        },
+        schema_overrides={"read_reason": pl.String},
+    )
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    if not SEED.exists():
+        pytest.skip(f"the seed page is not here ({SEED}): ../shared is not beside this checkout")
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A throwaway Prefect API (temporary SQLite database) for the tests that run real flows."""
+    from newsflow.settings import configure_prefect
+
+    configure_prefect()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

@@ -1,0 +1,125 @@
+"""The command line: exit codes, extract --json, read-only sql."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from newsflow.cli import app
+from tests.conftest import EXAMPLES
+from warehouse.store import Warehouse
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_help_lists_the_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "extract", "sql", "status", "report"):
+        assert command in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "no/such/folder"), "source not found: no/such/folder"),
+        (("sql", "SELECT 1", "--warehouse", "no/such/warehouse"), "no warehouse catalog"),
+        (("sql",), "give either a QUERY or --file FILE"),
+        (("status", "--warehouse", "no/such/warehouse"), "no warehouse at"),
+        (("report", "--warehouse", "no/such/warehouse"), "no report yet"),
+    ],
+)
+def test_bad_input_is_a_usage_error_without_traceback(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_unknown_option_is_a_usage_error():
+    assert runner.invoke(app, ["run", "--no-such-option"]).exit_code == 2
+
+
+def test_a_broken_profile_is_a_usage_error(tmp_path):
+    (tmp_path / "bad.toml").write_text('name = "bad"\nregistered = ["(unclosed"]\n', encoding="utf-8")
+    result = invoke("run", str(EXAMPLES), "--profiles", str(tmp_path))
+    assert result.exit_code == 2
+    assert "bad registered pattern" in result.output
+
+
+def test_extract_json_prints_one_object_per_page_with_table_field_names():
+    result = invoke("extract", str(EXAMPLES / "06_regional_daily.txt"), str(EXAMPLES / "07_section_list.txt"), "--json")
+    assert result.exit_code == 0
+    article, listing = (json.loads(line) for line in result.output.splitlines())
+    assert set(article) == {"page", "article", "weather", "entities"}
+    assert article["page"]["status"] == "article"
+    assert article["article"]["section"] == "사회"
+    assert article["article"]["registered_at"] == "2024-05-17T20:28:00+09:00"
+    assert article["article"]["reporters"] == [{"name": "이재민", "email": None}]
+    assert [w["station"] for w in article["weather"]] == ["서울", "인천", "수원", "강화"]
+    assert listing["page"]["status"] == "not_article" and listing["article"] is None
+    assert len(listing["weather"]) == 5
+
+
+def newsflow(*args: str, api_url: str) -> subprocess.CompletedProcess:
+    """The installed command in a child process, against the test harness's Prefect API."""
+    env = {**os.environ, "PREFECT_API_URL": api_url}
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def api_url(prefect_harness) -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+@pytest.mark.e2e
+def test_run_strict_exits_3_when_pages_are_rejected(api_url, tmp_path):
+    result = newsflow("run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--strict", api_url=api_url)
+    assert result.returncode == 3, result.stderr
+    assert "pages rejected" in result.stdout
+    assert "--strict: pages were rejected or rows quarantined" in result.stderr
+
+
+@pytest.mark.e2e
+def test_a_crashing_stage_exits_1_and_leaves_the_warehouse_as_it_was(api_url, tmp_path):
+    warehouse = tmp_path / "wh"
+    first = newsflow("run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse", str(warehouse), api_url=api_url)
+    assert first.returncode == 0, first.stderr
+    store = Warehouse.at(warehouse)
+    store.catalog_path.unlink()
+    store.catalog_path.mkdir()  # the catalog cannot be replaced: the landing stage fails after writing
+    result = newsflow("run", str(EXAMPLES), "--warehouse", str(warehouse), api_url=api_url)
+    assert result.returncode == 1
+    assert "the run failed, the warehouse is unchanged" in " ".join(result.stderr.split())
+    assert (store.read("pages").height, store.read("runs").height, len(store.files("articles"))) == (1, 1, 1)
+
+
+@pytest.mark.e2e
+def test_sql_is_read_only(api_url, tmp_path):
+    warehouse = str(tmp_path / "wh")
+    assert (
+        newsflow("run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse", warehouse, api_url=api_url).returncode == 0
+    )
+    result = invoke("sql", "DROP VIEW pages", "--warehouse", warehouse)
+    assert result.exit_code == 2
+    assert "read-only" in result.output
+    ok = invoke("sql", "SELECT title FROM articles", "--warehouse", warehouse, "--format", "json")
+    assert json.loads(ok.output) == [{"title": "한빛은행, 소상공인 대출금리 최대 1.5%p 낮춘다…하반기 3조원 공급"}]

@@ -1,0 +1,75 @@
+"""The Great Expectations suites and the split of rows into landed and quarantined."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from expectations import SUITE_DIR, Validator, load_suite
+from newsflow.schema import TABLES, WEATHER_SNAPSHOTS
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_each_table_has_a_readable_suite_on_its_own_columns(table):
+    suite = load_suite(table)
+    assert suite["name"] == table
+    columns = set(TABLES[table].column_names)
+    for item in suite["expectations"]:
+        assert item["kwargs"].get("column", "run_id") in columns, item
+        assert item["severity"] in ("critical", "warning")
+
+
+@pytest.mark.parametrize("table", ["pages", "articles", "entities", "weather_snapshots"])
+def test_key_columns_are_checked_not_null(table):
+    checked = {
+        i["kwargs"]["column"]
+        for i in load_suite(table)["expectations"]
+        if i["type"] == "expect_column_values_to_not_be_null" and i["severity"] == "critical"
+    }
+    assert set(TABLES[table].key) - {"position"} <= checked | {"entity_type", "canonical"}
+
+
+def weather_rows(temperatures: list[float | None], stations: list[str] | None = None) -> pl.DataFrame:
+    n = len(temperatures)
+    return WEATHER_SNAPSHOTS.conform(
+        pl.DataFrame(
+            {
+                "page_id": [f"p{i}" for i in range(n)],
+                "position": list(range(n)),
+                "city": ["서울"] * n,
+                "station": stations or ["서울"] * n,
+                "temperature_c": temperatures,
+                "capture_date": [None] * n,
+            },
+            schema_overrides={"temperature_c": pl.Float64, "capture_date": pl.Date},
+        )
+    ).drop("run_id")
+
+
+def test_every_failing_row_goes_to_quarantine_not_only_the_first_200(validator):
+    rows = weather_rows([99.0] * 250 + [20.5] * 10)
+    got = validator.validate(WEATHER_SNAPSHOTS, rows)
+    assert (got.valid.height, got.quarantine.height) == (10, 250)
+    first = got.quarantine.row(0, named=True)
+    assert first["failed_expectations"] == ["expect_column_values_to_be_between(temperature_c)"]
+    assert first["row_key"] == "p0|0"
+    assert json.loads(first["row"])["temperature_c"] == 99.0
+    assert not got.success
+
+
+def test_warnings_are_reported_but_keep_the_row(validator):
+    got = validator.validate(WEATHER_SNAPSHOTS, weather_rows([1.0, 2.0], stations=["서울", "Seoul"]))
+    assert got.valid.height == 2 and got.quarantine.is_empty()
+    failed = {r.expectation: (r.severity, r.failed_rows) for r in got.results if not r.success}
+    assert failed["expect_column_values_to_match_regex(station)"] == ("warning", 1)
+
+
+def test_suites_are_plain_json_files():
+    assert sorted(p.stem for p in SUITE_DIR.glob("*.json")) == sorted(TABLES)

@@ -1,0 +1,99 @@
+"""End to end: the real Prefect flow on the example pages into a temporary warehouse, checked through DuckDB."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from flows.ingest import ingest
+from tests.conftest import EXAMPLES
+from warehouse.catalog import query
+from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.e2e
+TABLE_NAMES = ("pages", "articles", "entities", "weather_snapshots", "quarantine", "runs")
+
+
+def counts(store: Warehouse) -> dict[str, int]:
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in TABLE_NAMES)
+    return dict(query(store, sql).rows())
+
+
+@pytest.fixture(scope="module")
+def store(prefect_harness, tmp_path_factory) -> Warehouse:
+    root = tmp_path_factory.mktemp("warehouse")
+    summary = ingest([str(EXAMPLES)], warehouse=str(root), batch_size=4)
+    assert summary.pages_seen == 11
+    return Warehouse.at(root)
+
+
+def test_every_page_lands_in_the_ledger_with_a_status(store):
+    got = dict(query(store, "SELECT status, count(*) FROM pages GROUP BY status").rows())
+    assert got == {"article": 6, "not_article": 1, "duplicate": 1, "rejected": 3}
+    assert query(store, "SELECT count(*) FROM pages WHERE reason IS NULL OR reason = ''").item() == 0
+    reasons = dict(query(store, "SELECT regexp_extract(source, '[^/]+$'), reason FROM pages").rows())
+    assert reasons["08_empty.txt"] == "empty file"
+    assert reasons["09_binary.txt"] == "binary content, not text"
+    assert reasons["10_biz_economy_copy.txt"].startswith("same bytes as page ")
+    assert reasons["11_truncated.txt"].startswith("article header but no body paragraphs")
+
+
+def test_tables_hold_the_parsed_values(store):
+    assert counts(store) == {
+        "pages": 11,
+        "articles": 6,
+        "entities": counts(store)["entities"],
+        "weather_snapshots": 53,
+        "quarantine": 0,
+        "runs": 1,
+    }
+    row = query(
+        store,
+        """
+        SELECT a.section, a.subsection, strftime(a.registered_at, '%Y-%m-%d %H:%M %z') AS registered,
+               a.reporters[1].name AS reporter, a.paragraph_count, a.captions[1].credit AS credit, p.encoding
+        FROM articles a JOIN pages p USING (page_id) WHERE p.source LIKE '%04_biz_cp949.txt'
+    """,
+    ).row(0, named=True)
+    assert row == {
+        "section": "문화",
+        "subsection": "공연",
+        "registered": "2023-11-08 14:30 +09",
+        "reporter": "문세영",
+        "paragraph_count": 4,
+        "credit": "새벽아트홀",
+        "encoding": "cp949",
+    }
+    wire = query(
+        store,
+        """
+        SELECT station, condition, temperature_c FROM weather_snapshots w JOIN pages p USING (page_id)
+        WHERE p.source LIKE '%05_wire_agency.txt' ORDER BY position
+    """,
+    )
+    assert wire.row(0) == ("동두천", "흐림", 2.4)
+    assert ("고창", "맑음", None) in wire.rows()
+
+
+def test_every_row_carries_the_run_id(store):
+    run_id = query(store, "SELECT run_id FROM runs").item()
+    for table in TABLE_NAMES:
+        assert query(store, f"SELECT count(*) FROM {table} WHERE run_id IS DISTINCT FROM '{run_id}'").item() == 0
+
+
+def test_the_catalog_opens_in_a_plain_duckdb_client(store):
+    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (6,)
+        assert {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()} == set(
+            TABLE_NAMES
+        )
+
+
+def test_a_second_run_on_the_same_source_adds_only_a_runs_row(store):
+    before = counts(store)
+    summary = ingest([str(EXAMPLES)], warehouse=str(store.root))
+    assert summary.pages_skipped == 11
+    after = counts(store)
+    assert after == {**before, "runs": before["runs"] + 1}
+    last = query(store, "SELECT pages_seen, pages_skipped, pages_article FROM runs ORDER BY started_at DESC LIMIT 1")
+    assert last.row(0) == (11, 11, 0)

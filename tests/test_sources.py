@@ -1,0 +1,67 @@
+"""Reading sources: discovery, hashing and decoding of every kind of page file."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from flows.sources import SourceError, decode, discover, read_page, read_pages
+
+KOREAN = "2024년 06월 14일 금요일\n등록 2024.06.13 09:05\n기자"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (KOREAN.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + KOREAN.encode("utf-8"), "utf-8"),
+        (KOREAN.encode("cp949"), "cp949"),
+        ("똠방각하 펲시콜라".encode("cp949"), "cp949"),  # outside EUC-KR: needs cp949
+    ],
+)
+def test_decode_text_encodings(data, encoding):
+    got = decode(data)
+    assert (got.encoding, got.reason) == (encoding, None)
+    assert got.text.lstrip("\ufeff").startswith(("2024년", "똠방각하"))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b" \r\n\t", "blank page (whitespace only)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "binary content, not text"),
+    ],
+)
+def test_decode_refuses_empty_and_binary_pages_with_a_reason(data, reason):
+    got = decode(data)
+    assert (got.text, got.reason) == (None, reason)
+
+
+def test_read_page_hashes_bytes_and_reads_gzip(tmp_path):
+    plain, packed = tmp_path / "a.txt", tmp_path / "b.txt.gz"
+    plain.write_bytes(KOREAN.encode())
+    packed.write_bytes(gzip.compress(KOREAN.encode()))
+    a, b = read_page(str(plain)), read_page(str(packed))
+    assert a["content_hash"] == b["content_hash"]
+    assert a["page_id"] != b["page_id"]  # same bytes from two sources are two pages
+    assert a["text"] == b["text"] == KOREAN
+
+
+def test_an_unreadable_file_becomes_an_error_row(tmp_path):
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(b"not gzip at all")
+    row = read_pages([str(broken)]).row(0, named=True)
+    assert row["read_error"] is True
+    assert row["text"] is None and row["read_reason"].startswith("could not read: BadGzipFile")
+
+
+def test_discover_walks_folders_skips_hidden_files_and_refuses_missing_sources(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_text("b")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / ".hidden").write_text("h")
+    assert [p.rsplit("/", 2)[-1] for p in discover([str(tmp_path)])] == ["a.txt", "b.txt"]
+    with pytest.raises(SourceError, match="source not found: nowhere"):
+        discover(["nowhere"])

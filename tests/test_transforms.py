@@ -1,0 +1,188 @@
+"""Unit tests of the pure transforms on small inline frames."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from newsflow.profiles import load_layouts
+from tests.conftest import raw_page
+from transforms.articles import parse_articles
+from transforms.entities import entities
+from transforms.layouts import Layout, first_match, layout_of_pages
+from transforms.lines import clean_text, page_lines
+from transforms.pages import parse_pages
+from transforms.timestamps import timestamp_from_groups
+from transforms.weather import capture_dates, weather_readings
+
+LAYOUTS = load_layouts()
+
+
+def lines_of(text: str, page_id: str = "p1") -> pl.DataFrame:
+    return page_lines(
+        pl.DataFrame({"page_id": [page_id], "text": [text]}).with_columns(text=clean_text(pl.col("text")))
+    )
+
+
+def test_clean_text_normalises_line_ends_spaces_and_split_bylines():
+    text = "\ufeff제목\r\n\r\n김현호\r\n\r\n\u00a0\u00a0기자\r\n본문\u0000 끝"
+    cleaned = pl.select(clean_text(pl.lit(text))).item()
+    assert cleaned == "제목\n\n김현호 기자\n본문 끝"
+
+
+def test_page_lines_numbers_non_blank_lines_from_zero():
+    got = lines_of("  첫 줄  \n\n\n둘째   줄\n \n셋째")
+    expected = pl.DataFrame(
+        {"page_id": ["p1"] * 3, "line_no": [0, 1, 2], "line": ["첫 줄", "둘째 줄", "셋째"]},
+        schema_overrides={"line_no": pl.Int32},
+    )
+    assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("• 서울 24℃", (None, "서울", 24.0)),
+        ("• 흐림동두천 5.9℃", ("흐림", "동두천", 5.9)),
+        ("• 구름많음강릉 10.5℃", ("구름많음", "강릉", 10.5)),
+        ("• 눈철원 -3.2℃", ("눈", "철원", -3.2)),
+        ("• 맑음고창 ℃", ("맑음", "고창", None)),
+        ("· 부산 22℃", (None, "부산", 22.0)),
+    ],
+)
+def test_weather_reading_from_one_widget_line(line, expected):
+    got = weather_readings(lines_of(line)).row(0, named=True)
+    assert (got["condition"], got["station"], got["temperature_c"]) == expected
+
+
+def test_weather_skips_bare_values_and_lines_below_the_article_header():
+    lines = lines_of("• 서울 24℃\n4℃\n등록 2024.06.13 17:17\n• 대전 30℃")
+    header = pl.DataFrame({"page_id": ["p1"], "line_no": [2]}, schema_overrides={"line_no": pl.Int32})
+    got = weather_readings(lines, before_line=header)
+    assert got.select("position", "station").to_dicts() == [{"position": 0, "station": "서울"}]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("2024년 09월 28일 토요일", date(2024, 9, 28)),
+        ("2025.12.20 (토)", date(2025, 12, 20)),
+        ("2025.12.5 - 금요일", date(2025, 12, 5)),
+        ("2024년 02월 30일 금요일", None),
+    ],
+)
+def test_capture_date_lines(line, expected):
+    got = capture_dates(lines_of(line))
+    assert (got["capture_date"].to_list() or [None]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        ({"y": "2024", "m": "06", "d": "13", "H": "17", "M": "17", "ampm": None}, "2024-06-13 17:17"),
+        ({"y": "2024", "m": "2", "d": "10", "H": "3", "M": "30", "ampm": "오후"}, "2024-02-10 15:30"),
+        ({"y": "2024", "m": "2", "d": "10", "H": "12", "M": "05", "ampm": "오전"}, "2024-02-10 00:05"),
+        ({"y": "2024", "m": "13", "d": "10", "H": "3", "M": "30", "ampm": None}, None),
+        ({"y": "2024", "m": "2", "d": "10", "H": "25", "M": "30", "ampm": None}, None),
+    ],
+)
+def test_timestamps_are_korea_time_or_null(groups, expected):
+    frame = pl.DataFrame([groups], schema=dict.fromkeys(groups, pl.String))
+    stamp = frame.select(timestamp_from_groups(pl.struct(pl.all()))).item()
+    assert (stamp.strftime("%Y-%m-%d %H:%M") if stamp else None) == expected
+    if stamp:
+        assert str(stamp.tzinfo) == "Asia/Seoul"
+
+
+def test_first_match_takes_the_first_pattern_and_fills_missing_groups():
+    frame = pl.DataFrame({"line": ["a=1", "b=2", "c"]})
+    got = frame.select(first_match(pl.col("line"), [r"^a=(?P<x>\d)$", r"^b=(?P<y>\d)$"], ["x", "y"]).alias("m")).unnest(
+        "m"
+    )
+    assert got.to_dicts() == [{"x": "1", "y": None}, {"x": None, "y": "2"}, {"x": None, "y": None}]
+
+
+def test_layout_detection_prefers_profiles_and_falls_back_to_generic():
+    texts = ["2024년 09월 28일 토요일\n등록 2024.06.13 17:17", "입력 2025-12-20 09:56", "아무 페이지"]
+    got = pl.DataFrame({"text": texts}).select(layout=layout_of_pages(pl.col("text"), LAYOUTS))["layout"].to_list()
+    assert got == ["kr-business-daily", "kr-wire-agency", "generic"]
+
+
+def test_a_bad_profile_pattern_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="layout broken: bad registered pattern"):
+        Layout(name="broken", site="x", registered=("(unclosed",))
+
+
+ARTICLE = """2024년 06월 14일 금요일
+• 서울 24℃
+경제 금융
+새 예금 상품 출시
+등록 2024.06.13 09:05
+박하늘
+  기자
+공유
+금리 우대 조건 단순화연말까지 한정 판매
+행사장 모습. 사진=가나은행 제공행사장 모습. 사진=가나은행 제공
+가나은행이 새 예금 상품을 내놓았다.
+최민수 가나은행 행장은 "고객 편의를 높였다"고 말했다.
+ad
+댓글"""
+
+
+def test_parse_articles_splits_header_subtitle_caption_and_body():
+    lines = lines_of(ARTICLE).with_columns(layout=pl.lit("kr-business-daily"))
+    got = parse_articles(lines, LAYOUTS).row(0, named=True)
+    assert (got["section"], got["subsection"], got["title"]) == ("경제", "금융", "새 예금 상품 출시")
+    assert got["registered_at"].strftime("%Y-%m-%d %H:%M") == "2024-06-13 09:05"
+    assert got["reporters"] == [{"name": "박하늘", "email": None}]
+    assert got["subtitles"] == ["금리 우대 조건 단순화연말까지 한정 판매"]
+    assert got["captions"] == [{"text": "행사장 모습.", "credit": "가나은행"}]
+    assert got["body"] == [
+        "가나은행이 새 예금 상품을 내놓았다.",
+        '최민수 가나은행 행장은 "고객 편의를 높였다"고 말했다.',
+    ]
+
+
+def test_parse_pages_gives_every_page_a_status_and_reason():
+    raw = pl.concat(
+        [
+            raw_page(ARTICLE, "a"),
+            raw_page(ARTICLE, "b").with_columns(content_hash=pl.lit("aaaaaaaa")),  # same bytes as a
+            raw_page("2024년 06월 14일 금요일\n• 서울 24℃\n경제 전체기사\n기사 하나", "c"),
+            raw_page(ARTICLE.split("공유")[0], "d"),
+        ]
+    )
+    got = parse_pages(raw, LAYOUTS)
+    statuses = dict(zip(got.pages["page_id"], got.pages["status"], strict=True))
+    assert statuses == {"a": "article", "b": "duplicate", "c": "not_article", "d": "rejected"}
+    assert got.pages.filter(page_id="b")["reason"].item() == "same bytes as page a"
+    assert got.articles["page_id"].to_list() == ["a"]
+    assert sorted(got.weather["page_id"].to_list()) == [
+        "a",
+        "c",
+        "d",
+    ]  # not_article and rejected keep weather
+
+
+def test_parse_pages_marks_an_article_already_in_the_warehouse_as_duplicate():
+    first = parse_pages(raw_page(ARTICLE, "a"), LAYOUTS)
+    known = first.articles.select("page_id", "article_id").with_columns(content_hash=pl.lit("old"))
+    again = parse_pages(raw_page(ARTICLE + "\n", "z"), LAYOUTS, known)
+    assert again.pages.select("status", "reason").row(0) == ("duplicate", "same article as page a")
+    assert again.articles.is_empty()
+
+
+def test_entities_from_name_org_title_chains():
+    articles = pl.DataFrame(
+        {"article_id": ["x"], "body": [["최민수 가나은행 행장이 말했다.", "최민수 행장은 웃었다."]]}
+    )
+    got = entities(articles).sort("entity_type")
+    assert got.select(
+        "entity_type", "canonical", "mention_count", "first_offset", "person_title", "person_org"
+    ).rows() == [
+        ("organisation", "가나은행", 1, 4, None, None),
+        ("person", "최민수", 2, 0, "행장", "가나은행"),
+    ]
