@@ -138,8 +138,9 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
 
     Input: page lines (page_id, line_no, line) with a `layout` column naming each page's layout.
     Output columns: page_id, site, header_line (line_no of the registration time), section, subsection, title,
-    subtitles, registered_at, updated_at, reporters, captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or
-    body still gets a row (title or body empty) so the ledger can say why it is not an article.
+    subtitles, registered_at, updated_at, reporters, captions, body (paragraphs), paragraph_count,
+    char_count. A page with a header but no title or body still gets a row (title or body empty) so the ledger can
+    say why it is not an article.
     """
     by_name = {lay.name: lay for lay in layouts}
     parts = [
