@@ -20,7 +20,7 @@ from flows.sources import batched, discover, read_pages
 from newsflow.profiles import load_layouts
 from newsflow.schema import ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
 from transforms.entities import entities
-from transforms.pages import parse_pages
+from transforms.pages import parse_pages, rejected_by_validation
 from warehouse.catalog import refresh_catalog
 from warehouse.store import Warehouse
 
@@ -57,15 +57,15 @@ def read_batch(paths: list[str]) -> pl.DataFrame:
 
 @task(name="parse-pages", cache_policy=NO_CACHE)
 def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None) -> dict[str, pl.DataFrame]:
-    """Parse a batch into ledger rows, articles, weather readings and entities."""
+    """Parse a batch into ledger rows, articles and weather readings."""
     parsed = parse_pages(raw, load_layouts([profiles_dir] if profiles_dir else []), known)
-    found = entities(parsed.articles)
-    return {
-        "pages": parsed.pages,
-        "articles": parsed.articles,
-        "weather_snapshots": parsed.weather,
-        "entities": found,
-    }
+    return {"pages": parsed.pages, "articles": parsed.articles, "weather_snapshots": parsed.weather}
+
+
+@task(name="extract-entities", cache_policy=NO_CACHE)
+def extract_entities(articles: pl.DataFrame) -> pl.DataFrame:
+    """Entity rows of a batch of articles."""
+    return entities(articles)
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -86,25 +86,6 @@ def land_tables(store_root: str, run_id: str, tables: dict[str, pl.DataFrame], r
     except Exception:
         store.discard(run_id)
         raise
-
-
-def _with_quarantine_status(pages: pl.DataFrame, validations: dict[str, Validation]) -> pl.DataFrame:
-    """Pages whose article row was quarantined become rejected, with the expectations it failed."""
-    failed = validations["articles"].quarantine
-    if failed.is_empty():
-        return pages
-    page_of = validations["articles"].quarantine.select(
-        page_id=pl.col("row").str.json_path_match("$.page_id"),
-        why=pl.format("article row quarantined: {}", pl.col("failed_expectations").list.join(", ")),
-    )
-    return (
-        pages.join(page_of, on="page_id", how="left")
-        .with_columns(
-            status=pl.when(pl.col("why").is_not_null()).then(pl.lit("rejected")).otherwise("status"),
-            reason=pl.coalesce("why", "reason"),
-        )
-        .drop("why")
-    )
 
 
 @flow(name="newsflow-ingest", log_prints=True)
@@ -143,6 +124,9 @@ def ingest(
         t = time.perf_counter()
         parsed = parse_batch(raw, known, profiles_dir)
         timed("parse", t)
+        t_entities = time.perf_counter()
+        parsed["entities"] = extract_entities(parsed["articles"])
+        timed("entities", t_entities)
         for name, frame in parsed.items():
             parts[name].append(frame)
         known = pl.concat(
@@ -171,7 +155,9 @@ def ingest(
 
     ingested = pl.lit(started).cast(PAGES.schema["ingested_at"])
     landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
-    landed["pages"] = _with_quarantine_status(landed["pages"], validations).with_columns(ingested_at=ingested)
+    landed["pages"] = rejected_by_validation(landed["pages"], validations["articles"].quarantine).with_columns(
+        ingested_at=ingested
+    )
     landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(run_id=pl.lit(run_id))
     summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
     summary.rows = {name: frame.height for name, frame in landed.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -97,3 +99,18 @@ def test_a_second_run_on_the_same_source_adds_only_a_runs_row(store):
     assert after == {**before, "runs": before["runs"] + 1}
     last = query(store, "SELECT pages_seen, pages_skipped, pages_article FROM runs ORDER BY started_at DESC LIMIT 1")
     assert last.row(0) == (11, 11, 0)
+
+
+def test_rows_failing_a_critical_expectation_land_in_quarantine(prefect_harness, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "list.txt").write_text(
+        "2024년 07월 01일 월요일\n• 서울 99℃\n• 부산 25℃\n경제 전체기사\n", encoding="utf-8"
+    )
+    summary = ingest([str(pages)], warehouse=str(tmp_path / "wh"))
+    assert (summary.quarantined, summary.validation_success) == (1, False)
+    store = Warehouse.at(tmp_path / "wh")
+    assert query(store, "SELECT station, temperature_c FROM weather_snapshots").rows() == [("부산", 25.0)]
+    row = query(store, "SELECT table_name, failed_expectations, row ->> 'station' AS station FROM quarantine")
+    assert row.rows() == [("weather_snapshots", ["expect_column_values_to_be_between(temperature_c)"], "서울")]
+    assert "expect_column_values_to_be_between(temperature_c)" in Path(summary.report).read_text(encoding="utf-8")

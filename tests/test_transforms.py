@@ -14,7 +14,7 @@ from transforms.articles import parse_articles
 from transforms.entities import entities
 from transforms.layouts import Layout, first_match, layout_of_pages
 from transforms.lines import clean_text, page_lines
-from transforms.pages import parse_pages
+from transforms.pages import parse_pages, rejected_by_validation
 from transforms.timestamps import timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
@@ -185,4 +185,19 @@ def test_entities_from_name_org_title_chains():
     ).rows() == [
         ("organisation", "가나은행", 1, 4, None, None),
         ("person", "최민수", 2, 0, "행장", "가나은행"),
+    ]
+
+
+def test_a_page_whose_article_was_quarantined_becomes_rejected_with_the_expectations():
+    pages = pl.DataFrame({"page_id": ["a", "b"], "status": ["article", "article"], "reason": ["ok", "ok"]})
+    quarantined = pl.DataFrame(
+        {
+            "row": ['{"article_id": "x", "page_id": "b"}'],
+            "failed_expectations": [["expect_column_values_to_not_be_null(title)", "expect_x(y)"]],
+        }
+    )
+    got = rejected_by_validation(pages, quarantined)
+    assert got.rows() == [
+        ("a", "article", "ok"),
+        ("b", "rejected", "article row quarantined: expect_column_values_to_not_be_null(title), expect_x(y)"),
     ]

@@ -141,3 +141,20 @@ def _status_and_reason() -> pl.Expr:
         .otherwise(outcome("article", pl.format("parsed with layout {}", layout)))
         .alias("outcome")
     )
+
+
+def rejected_by_validation(pages: pl.DataFrame, quarantined_articles: pl.DataFrame) -> pl.DataFrame:
+    """Ledger rows where a page whose article row went to quarantine becomes `rejected`, the reason naming the
+    expectations it failed. quarantined_articles: quarantine rows of the articles table (row holds page_id)."""
+    failed = quarantined_articles.select(
+        page_id=pl.col("row").str.json_path_match("$.page_id"),
+        why=pl.format("article row quarantined: {}", pl.col("failed_expectations").list.join(", ")),
+    )
+    return (
+        pages.join(failed, on="page_id", how="left")
+        .with_columns(
+            status=pl.when(pl.col("why").is_not_null()).then(pl.lit("rejected")).otherwise("status"),
+            reason=pl.coalesce("why", "reason"),
+        )
+        .drop("why")
+    )
