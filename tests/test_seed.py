@@ -97,3 +97,19 @@ def test_body_is_the_ten_paragraphs_and_nothing_else(article):
     assert not furniture & set(body)
     assert not any(TITLE in p or "등록 2024" in p for p in body)
     assert article["char_count"] == sum(len(p) for p in body)
+
+
+def test_people_with_their_organisation_and_title(seed):
+    from transforms.entities import entities
+
+    found = entities(seed.articles)
+    people = {
+        r["canonical"]: (r["person_org"], r["person_title"]) for r in found.filter(entity_type="person").to_dicts()
+    }
+    assert people["이재용"] == ("삼성전자", "회장")
+    assert people["손정의"] == ("소프트뱅크", "회장")
+    lee = found.filter(canonical="이재용").row(0, named=True)
+    assert (lee["mention_count"], lee["first_offset"]) == (3, 47)
+    assert "\n".join(seed.articles["body"][0])[47:50] == "이재용"
+    assert {"삼성전자", "소프트뱅크"} <= set(found.filter(entity_type="organisation")["canonical"])
+    assert not {city for city, _ in WEATHER} & set(found["canonical"])

@@ -23,11 +23,20 @@ TITLES = (
     "위원장",
     "원장",
     "청장",
-    "시장",
     "지사",
+)  # not 시장: mayor or market
+# Korean names: a common surname and one to two syllables. Foreign names and names without a title wait for a
+# real extractor (morphology and gazetteers).
+SURNAMES = (
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도"
+    "소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당화창"
 )
+# An organisation token (and a name) does not end like a verb or a particle.
+NOT_ORG_END = "에은는을를의와과로서한며고도만"
+NOT_NAME_END = NOT_ORG_END.replace("의", "")  # 손정의
 PERSON_CHAIN = (
-    r"(?:^|[\s(\"'“‘])(?P<name>[가-힣]{3})\s+(?:(?P<org>[가-힣A-Za-z][가-힣A-Za-z0-9]{1,14})\s+)?"
+    r"(?:^|[\s(\"'“‘])(?P<name>[" + SURNAMES + r"][가-힣]?[가-힣--" + NOT_NAME_END + r"])\s+"
+    r"(?:(?P<org>[가-힣A-Za-z][가-힣A-Za-z0-9]{0,13}[^\s" + NOT_ORG_END + r"])\s+)?"
     r"(?P<title>" + "|".join(TITLES) + r")(?:[은는이가과와도의을를에]|[^가-힣A-Za-z]|$)"
 )
 
