@@ -66,6 +66,8 @@ def run(
     from flows.sources import SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
 
+    if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
+        raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
     try:
         discover(sources)
         load_layouts([settings.profiles_dir] if settings.profiles_dir else [])

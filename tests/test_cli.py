@@ -32,6 +32,8 @@ def test_help_lists_the_commands():
     ("args", "message"),
     [
         (("run", "no/such/folder"), "source not found: no/such/folder"),
+        (("run", str(EXAMPLES), "--warehouse", str(EXAMPLES / "08_empty.txt")), "is a file, not a folder"),
+        (("extract", "no/such/page.txt"), "does not exist"),
         (("sql", "SELECT 1", "--warehouse", "no/such/warehouse"), "no warehouse catalog"),
         (("sql",), "give either a QUERY or --file FILE"),
         (("status", "--warehouse", "no/such/warehouse"), "no warehouse at"),
