@@ -201,3 +201,13 @@ def test_a_page_whose_article_was_quarantined_becomes_rejected_with_the_expectat
         ("a", "article", "ok"),
         ("b", "rejected", "article row quarantined: expect_column_values_to_not_be_null(title), expect_x(y)"),
     ]
+
+
+def test_a_truncated_copy_never_hides_the_full_article():
+    raw = pl.concat([raw_page(ARTICLE.split("공유")[0], "a-truncated"), raw_page(ARTICLE, "b-full")])
+    got = parse_pages(raw, LAYOUTS)
+    assert dict(zip(got.pages["page_id"], got.pages["status"], strict=True)) == {
+        "a-truncated": "rejected",
+        "b-full": "article",
+    }
+    assert got.articles["page_id"].to_list() == ["b-full"]

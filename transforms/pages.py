@@ -45,8 +45,8 @@ def article_ids(articles: pl.DataFrame) -> pl.Expr:
     return short_hash(identity)
 
 
-def _first_seen(key: str, known: pl.DataFrame) -> pl.Expr:
-    """The page_id that first had this key: an earlier run's (known: key, page_id) or an earlier page here."""
+def _first_seen(key: str) -> pl.Expr:
+    """The page_id that first had this key: an earlier run's (column known_<key>_page) or an earlier page here."""
     earlier_here = pl.col("page_id").first().over(key, order_by="source")
     return pl.coalesce(pl.col(f"known_{key}_page"), earlier_here)
 
@@ -84,16 +84,17 @@ def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFram
     articles = articles.with_columns(article_id=article_ids(articles))
 
     known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
-    known_article = (
-        known.drop_nulls("article_id").select("article_id", known_article_id_page="page_id").unique("article_id")
-    )
+    known_article = known.drop_nulls("article_id").select(article_key="article_id", known_article_key_page="page_id")
+    complete = (pl.col("title").fill_null("") != "") & (pl.col("paragraph_count").fill_null(0) > 0)
     ledger = (
         pages.join(articles.select("page_id", "article_id", "title", "paragraph_count"), on="page_id", how="left")
+        # only complete articles count as the original of a duplicate: a truncated copy never hides the full one
+        .with_columns(article_key=pl.when(complete).then("article_id"))
         .join(known_hash, on="content_hash", how="left")
-        .join(known_article, on="article_id", how="left")
+        .join(known_article.unique("article_key"), on="article_key", how="left")
         .with_columns(
-            hash_first=_first_seen("content_hash", known),
-            article_first=pl.when(pl.col("article_id").is_not_null()).then(_first_seen("article_id", known)),
+            hash_first=_first_seen("content_hash"),
+            article_first=pl.when(pl.col("article_key").is_not_null()).then(_first_seen("article_key")),
         )
         .with_columns(_status_and_reason())
         .unnest("outcome")
@@ -126,7 +127,7 @@ def _status_and_reason() -> pl.Expr:
     return (
         pl.when(pl.col("read_error").fill_null(False))
         .then(outcome("error", pl.col("read_reason")))
-        .when(pl.col("text").is_null())
+        .when(pl.col("text").is_null())  # empty or binary: its own reason, even when another file is the same
         .then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
         .when(pl.col("hash_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same bytes as page {}", pl.col("hash_first"))))
