@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,92 +90,103 @@ def land_tables(store_root: str, run_id: str, tables: dict[str, pl.DataFrame], r
         raise
 
 
+class Stopwatch:
+    """Wall time per stage, summed over batches."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
 @flow(name="newsflow-ingest", log_prints=True)
 def ingest(
     sources: list[str], warehouse: str = "warehouse", batch_size: int = 2000, profiles_dir: str | None = None
 ) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary."""
     logger = get_run_logger()
-    started, clock = datetime.now(UTC), time.perf_counter()
+    started, clock, watch = datetime.now(UTC), time.perf_counter(), Stopwatch()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     store = Warehouse.at(warehouse)
     removed = store.remove_uncommitted()
     if removed:
         logger.warning("removed %d files of runs that never committed", len(removed))
-    stages: dict[str, float] = {}
-
-    def timed(stage: str, start: float) -> None:
-        stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - start
-
-    t = time.perf_counter()
-    paths = discover(sources)
-    known = store.known_pages()
-    timed("discover", t)
+    with watch.stage("discover"):
+        paths = discover(sources)
+        known = store.known_pages()
     summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths))
     logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
 
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in VALIDATED}
-    batches = list(batched(paths, batch_size))
-    for number, batch in enumerate(batches, start=1):
-        t = time.perf_counter()
-        raw = read_batch(batch)
-        seen = raw["page_id"].is_in(known["page_id"].implode())
-        summary.pages_skipped += int(seen.sum())
-        raw = raw.filter(~seen)  # same source, same bytes: ingested by an earlier run
-        timed("read", t)
-        t = time.perf_counter()
-        parsed = parse_batch(raw, known, profiles_dir)
-        timed("parse", t)
-        t_entities = time.perf_counter()
-        parsed["entities"] = extract_entities(parsed["articles"])
-        timed("entities", t_entities)
-        for name, frame in parsed.items():
-            parts[name].append(frame)
-        known = pl.concat(
-            [
-                known,
-                parsed["pages"]
-                .select("page_id", "content_hash")
-                .join(parsed["articles"].select("page_id", "article_id"), on="page_id", how="left"),
-            ]
-        )
-        logger.info(
-            "batch %d/%d: %d pages read, %d new, parsed at %.0f pages/s",
-            number,
-            len(batches),
-            len(batch),
-            raw.height,
-            raw.height / max(time.perf_counter() - t, 1e-9),
-        )
-
-    tables = {
-        name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id") for name, frames in parts.items()
-    }
-    t = time.perf_counter()
-    validations = validate_tables(tables)
-    timed("validate", t)
-
-    ingested = pl.lit(started).cast(PAGES.schema["ingested_at"])
-    landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
-    landed["pages"] = rejected_by_validation(landed["pages"], validations["articles"].quarantine).with_columns(
-        ingested_at=ingested
-    )
-    landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(run_id=pl.lit(run_id))
+    tables = _parse_in_batches(paths, known, batch_size, profiles_dir, summary, watch)
+    with watch.stage("validate"):
+        validations = validate_tables(tables)
+    landed = _tables_to_land(run_id, started, validations)
     summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
     summary.rows = {name: frame.height for name, frame in landed.items()}
     summary.quarantined = landed["quarantine"].height
     summary.validation_success = all(v.success for v in validations.values())
 
-    t = time.perf_counter()
-    summary.seconds = time.perf_counter() - clock
-    run_row = _run_row(summary, sources, started, stages)
-    land_tables(str(store.root), run_id, landed, run_row)
-    timed("land", t)
+    with watch.stage("land"):
+        summary.seconds = time.perf_counter() - clock
+        land_tables(str(store.root), run_id, landed, _run_row(summary, sources, started, watch.seconds))
     summary.report = str(write_run_report(store.reports_dir, summary, validations))
     _publish_artifacts(summary)
     summary.seconds = time.perf_counter() - clock
     logger.info("run %s finished in %.1f s", run_id, summary.seconds)
     return summary
+
+
+def _parse_in_batches(
+    paths: list[str],
+    known: pl.DataFrame,
+    batch_size: int,
+    profiles_dir: str | None,
+    summary: RunSummary,
+    watch: Stopwatch,
+) -> dict[str, pl.DataFrame]:
+    """Read, parse and extract entities batch by batch; pages already in the ledger are counted and skipped."""
+    logger = get_run_logger()
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in VALIDATED}
+    batches = list(batched(paths, batch_size))
+    for number, batch in enumerate(batches, start=1):
+        start = time.perf_counter()
+        with watch.stage("read"):
+            raw = read_batch(batch)
+            seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
+            summary.pages_skipped += int(seen.sum())
+            raw = raw.filter(~seen)
+        with watch.stage("parse"):
+            parsed = parse_batch(raw, known, profiles_dir)
+        with watch.stage("entities"):
+            parsed["entities"] = extract_entities(parsed["articles"])
+        for name, frame in parsed.items():
+            parts[name].append(frame)
+        new_pages = parsed["pages"].select("page_id", "content_hash")
+        known = pl.concat(
+            [known, new_pages.join(parsed["articles"].select("page_id", "article_id"), on="page_id", how="left")]
+        )
+        rate = raw.height / max(time.perf_counter() - start, 1e-9)
+        logger.info("batch %d/%d: %d pages, %d new, %.0f pages/s", number, len(batches), len(batch), raw.height, rate)
+    return {
+        name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id") for name, frames in parts.items()
+    }
+
+
+def _tables_to_land(run_id: str, started: datetime, validations: dict[str, Validation]) -> dict[str, pl.DataFrame]:
+    """The valid rows of every table and the quarantined ones, stamped with the run; pages whose article was
+    quarantined become rejected."""
+    landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
+    landed["pages"] = rejected_by_validation(landed["pages"], validations["articles"].quarantine).with_columns(
+        ingested_at=pl.lit(started).cast(PAGES.schema["ingested_at"])
+    )
+    landed["quarantine"] = pl.concat([v.quarantine for v in validations.values()]).with_columns(run_id=pl.lit(run_id))
+    return landed
 
 
 def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages: dict[str, float]) -> pl.DataFrame:
