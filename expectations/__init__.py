@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,24 @@ def quarantine_rows(table: Table, rows: pl.DataFrame, failed: pl.DataFrame) -> p
         row=pl.struct([c for c in table.column_names if c in bad.columns]).struct.json_encode(),
         failed_expectations="failed_expectations",
     ).pipe(lambda f: QUARANTINE.conform(f).drop("run_id"))
+
+
+ORPHANED = "article_not_quarantined(article_id)"
+
+
+def quarantine_orphans(child: Validation, table: Table, quarantined_articles: pl.DataFrame) -> Validation:
+    """Move the rows of `child` (a table with article_id) whose article went to quarantine into quarantine too,
+    so every landed row's article_id is in `articles`."""
+    article_ids = quarantined_articles["row"].str.json_path_match("$.article_id")
+    rows = child.valid.with_row_index(ROW)
+    failed = rows.filter(pl.col("article_id").is_in(article_ids.implode())).select(ROW, expectation=pl.lit(ORPHANED))
+    if failed.is_empty():
+        return child
+    return replace(
+        child,
+        valid=rows.filter(~pl.col(ROW).is_in(failed[ROW].implode())).drop(ROW),
+        quarantine=pl.concat([child.quarantine, quarantine_rows(table, rows, failed)]),
+    )
 
 
 class Validator:

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from expectations import Validation, Validator
+from expectations import Validation, Validator, quarantine_orphans
 from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
 from newsflow.profiles import load_layouts
@@ -180,7 +180,11 @@ def _parse_in_batches(
 
 def _tables_to_land(run_id: str, started: datetime, validations: dict[str, Validation]) -> dict[str, pl.DataFrame]:
     """The valid rows of every table and the quarantined ones, stamped with the run; pages whose article was
-    quarantined become rejected."""
+    quarantined become rejected, and entities of a quarantined article are quarantined with it."""
+    validations = {
+        **validations,
+        ENTITIES.name: quarantine_orphans(validations[ENTITIES.name], ENTITIES, validations["articles"].quarantine),
+    }
     landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
     landed["pages"] = rejected_by_validation(landed["pages"], validations["articles"].quarantine).with_columns(
         ingested_at=pl.lit(started).cast(PAGES.schema["ingested_at"])

@@ -7,8 +7,8 @@ import json
 import polars as pl
 import pytest
 
-from expectations import SUITE_DIR, Validator, load_suite
-from newsflow.schema import TABLES, WEATHER_SNAPSHOTS
+from expectations import ORPHANED, SUITE_DIR, Validation, Validator, load_suite, quarantine_orphans
+from newsflow.schema import ENTITIES, QUARANTINE, TABLES, WEATHER_SNAPSHOTS
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,24 @@ def test_warnings_are_reported_but_keep_the_row(validator):
 
 def test_suites_are_plain_json_files():
     assert sorted(p.stem for p in SUITE_DIR.glob("*.json")) == sorted(TABLES)
+
+
+def test_entities_of_a_quarantined_article_follow_it_into_quarantine():
+    entities = ENTITIES.conform(
+        pl.DataFrame(
+            {
+                "article_id": ["bad", "good"],
+                "entity_type": ["person", "person"],
+                "canonical": ["가", "나"],
+                "text": ["가", "나"],
+                "mention_count": [1, 1],
+            }
+        )
+    ).drop("run_id")
+    child = Validation("entities", entities, QUARANTINE.empty().drop("run_id"), ())
+    articles_quarantined = pl.DataFrame({"row": ['{"article_id": "bad", "page_id": "p"}']})
+    got = quarantine_orphans(child, ENTITIES, articles_quarantined)
+    assert got.valid["article_id"].to_list() == ["good"]
+    assert got.quarantine.select("table_name", "row_key", "failed_expectations").rows() == [
+        ("entities", "bad|person|가", [ORPHANED])
+    ]
