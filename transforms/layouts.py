@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -44,7 +44,6 @@ class Layout:
     caption: tuple[str, ...] = ()  # groups text and credit
     furniture: tuple[str, ...] = ()  # lines dropped wherever they are
     end: tuple[str, ...] = ()  # the body stops at the first of these after the header
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.title not in ("before_time", "after_time"):
@@ -60,7 +59,7 @@ class Layout:
     def from_profile(cls, profile: Mapping[str, Any], common: Mapping[str, Any] | None = None) -> Layout:
         """A Layout from a parsed profile; list fields of `common` are appended to the profile's own."""
         common = common or {}
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        known = set(cls.__dataclass_fields__)
         unknown = set(profile) - known
         if unknown:
             raise ValueError(f"layout {profile.get('name')}: unknown keys {sorted(unknown)}")
