@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from expectations import Validation, Validator, quarantine_orphans
 from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
-from newsflow.profiles import load_layouts
+from newsflow.profiles import load_rules
 from newsflow.schema import ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
 from transforms.entities import entities
 from transforms.pages import parse_pages, rejected_by_validation
@@ -60,7 +60,7 @@ def read_batch(paths: list[str]) -> pl.DataFrame:
 @task(name="parse-pages", cache_policy=NO_CACHE)
 def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None) -> dict[str, pl.DataFrame]:
     """Parse a batch into ledger rows, articles and weather readings."""
-    parsed = parse_pages(raw, load_layouts([profiles_dir] if profiles_dir else []), known)
+    parsed = parse_pages(raw, load_rules([profiles_dir] if profiles_dir else []), known)
     return {"pages": parsed.pages, "articles": parsed.articles, "weather_snapshots": parsed.weather}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ class SourceError(ValueError):
 class Decoded:
     text: str | None
     encoding: str | None
-    reason: str | None
+    reason: str | None  # why there is no text, or a note on how the text was recovered
 
 
 def discover(sources: Iterable[str]) -> list[str]:
@@ -62,18 +63,51 @@ def _control_share(data: bytes) -> float:
     return controls / max(len(head), 1)
 
 
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.IGNORECASE)
+KOREAN_LEGACY = {"euc-kr", "euc_kr", "euckr", "cp949", "ks_c_5601-1987", "ksc5601", "x-windows-949", "uhc"}
+# Latin-1 letters that CP949 lead and trail bytes turn into when Korean text is read as Latin-1 / cp1252
+_MOJIBAKE = re.compile("[\u00a1-\u00fe]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in its first bytes, lower-cased."""
+    found = _DECLARED.search(data[:SNIFF_BYTES])
+    return found.group(1).decode("ascii").lower() if found else None
+
+
+def repair_mojibake(text: str) -> tuple[str, str | None]:
+    """Text whose CP949 bytes were once read as Latin-1 (or cp1252) and saved again as UTF-8, turned back into
+    Korean; returns the text and a note (None when the text did not look like mojibake)."""
+    if len(_MOJIBAKE.findall(text)) < 20 or len(_HANGUL.findall(text)) * 10 > len(_MOJIBAKE.findall(text)):
+        return text, None
+    for codec in ("latin-1", "cp1252"):
+        try:
+            return text.encode(codec).decode("cp949"), f"CP949 mojibake repaired (read as {codec})"
+        except UnicodeError:
+            continue
+    lossy = text.encode("cp1252", errors="replace").decode("cp949", errors="replace")
+    return lossy, "CP949 mojibake repaired with losses: some bytes were lost before capture (U+FFFD left)"
+
+
 def decode(data: bytes) -> Decoded:
-    """Text of a page's bytes: UTF-8 (BOM or not), else CP949 (the superset of EUC-KR), else whatever
-    charset-normalizer finds; None with a reason for empty or binary content."""
+    """Text of a page's bytes: UTF-8 (BOM or not) unless the page declares a Korean legacy charset, then CP949
+    (the superset of EUC-KR), else whatever charset-normalizer finds; mojibake is repaired and noted. None with
+    a reason for empty or binary content."""
     if not data.strip(b" \t\r\n\x00"):
         return Decoded(None, None, "empty file" if not data else "blank page (whitespace only)")
     if _control_share(data) > MAX_CONTROL_SHARE:
         return Decoded(None, None, "binary content, not text")
-    for encoding in ("utf-8-sig", "cp949"):
+    order = ("cp949", "utf-8-sig") if declared_charset(data) in KOREAN_LEGACY else ("utf-8-sig", "cp949")
+    for encoding in order:
         try:
-            return Decoded(data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding, None)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "cp949":
+            return Decoded(text, "cp949", None)
+        repaired, note = repair_mojibake(text)
+        return Decoded(repaired, "cp949" if note else "utf-8", note)
     best = from_bytes(data).best()
     if best is None:
         return Decoded(None, None, "binary content, not text (no text encoding fits)")

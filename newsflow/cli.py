@@ -121,16 +121,16 @@ def extract(
 ) -> None:
     """Parse pages and print what newsflow makes of them, writing nothing."""
     from flows.sources import read_pages
-    from newsflow.profiles import ProfileError, load_layouts
+    from newsflow.profiles import ProfileError, load_rules
     from transforms.entities import entities
     from transforms.pages import parse_pages
 
     try:
-        layouts = load_layouts([profiles] if profiles else [])
+        rules = load_rules([profiles] if profiles else [])
     except ProfileError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     raw = read_pages([str(p.resolve()) for p in pages])
-    parsed = parse_pages(raw, layouts)
+    parsed = parse_pages(raw, rules)
     found = entities(parsed.articles)
     articles = {r["page_id"]: r for r in parsed.articles.to_dicts()}
     for page in parsed.pages.to_dicts():

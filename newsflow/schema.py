@@ -86,6 +86,7 @@ ARTICLES = Table(
         Column("title", pl.String, "Headline as printed, once.", nullable=False),
         Column("subtitles", pl.List(pl.String), "Subtitle (deck) lines, kept out of the body."),
         Column("registered_at", Timestamp, "Registration (first publication) time, Korea time."),
+        Column("approved_at", Timestamp, "Approval (승인) time where the site prints one, Korea time."),
         Column("updated_at", Timestamp, "Last update time, Korea time."),
         Column("reporters", pl.List(Reporter), "Reporters: name without 기자, email when printed."),
         Column("captions", pl.List(Caption), "Photo captions, each once, with the credit split off."),

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from flows.sources import read_pages
-from newsflow.profiles import load_layouts
+from newsflow.profiles import load_rules
 from transforms.pages import Parsed, parse_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "pages"
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_b56e522d1e63ff35.txt"
+EXPECTED: dict[str, dict] = json.loads((ROOT / "examples" / "expected.json").read_text(encoding="utf-8"))
 
 
 def parse_files(*paths: Path) -> Parsed:
     """Parse pages from files the way the flow does, without Prefect or a warehouse."""
-    return parse_pages(read_pages([str(p) for p in paths]), load_layouts())
+    return parse_pages(read_pages([str(p) for p in paths]), load_rules())
 
 
 def raw_page(text: str, page_id: str = "p1") -> pl.DataFrame:

@@ -67,7 +67,7 @@ def test_extract_json_prints_one_object_per_page_with_table_field_names():
     assert article["article"]["section"] == "사회"
     assert article["article"]["registered_at"] == "2024-05-17T20:28:00+09:00"
     assert article["article"]["reporters"] == [{"name": "이재민", "email": None}]
-    assert [w["station"] for w in article["weather"]] == ["서울", "인천", "수원", "강화"]
+    assert [w["city"] for w in article["weather"]] == ["서울", "인천", "수원", "강화"]
     assert listing["page"]["status"] == "not_article" and listing["article"] is None
     assert len(listing["weather"]) == 5
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from flows.ingest import ingest
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, EXPECTED
 from warehouse.catalog import query
 from warehouse.store import Warehouse
 
@@ -25,30 +26,31 @@ def counts(store: Warehouse) -> dict[str, int]:
 def store(prefect_harness, tmp_path_factory) -> Warehouse:
     root = tmp_path_factory.mktemp("warehouse")
     summary = ingest([str(EXAMPLES)], warehouse=str(root), batch_size=4)
-    assert summary.pages_seen == 11
+    assert summary.pages_seen == len(EXPECTED)
     return Warehouse.at(root)
 
 
 def test_every_page_lands_in_the_ledger_with_a_status(store):
     got = dict(query(store, "SELECT status, count(*) FROM pages GROUP BY status").rows())
-    assert got == {"article": 6, "not_article": 1, "duplicate": 1, "rejected": 3}
+    assert got == dict(Counter(page["status"] for page in EXPECTED.values()))
     assert query(store, "SELECT count(*) FROM pages WHERE reason IS NULL OR reason = ''").item() == 0
-    reasons = dict(query(store, "SELECT regexp_extract(source, '[^/]+$'), reason FROM pages").rows())
+    rows = query(store, "SELECT regexp_extract(source, '[^/]+$'), status, reason FROM pages").rows()
+    assert {name: status for name, status, _ in rows} == {name: page["status"] for name, page in EXPECTED.items()}
+    reasons = {name: reason for name, _, reason in rows}
     assert reasons["08_empty.txt"] == "empty file"
     assert reasons["09_binary.txt"] == "binary content, not text"
     assert reasons["10_biz_economy_copy.txt"].startswith("same bytes as page ")
     assert reasons["11_truncated.txt"].startswith("article header but no body paragraphs")
+    assert reasons["15_search_results.txt"] == "not an article: search results page"
+    assert reasons["18_mojibake.txt"].endswith("CP949 mojibake repaired (read as latin-1)")
 
 
 def test_tables_hold_the_parsed_values(store):
-    assert counts(store) == {
-        "pages": 11,
-        "articles": 6,
-        "entities": counts(store)["entities"],
-        "weather_snapshots": 53,
-        "quarantine": 0,
-        "runs": 1,
-    }
+    articles = sum(page["status"] == "article" for page in EXPECTED.values())
+    readings = sum(len(page.get("weather", [])) for page in EXPECTED.values())
+    got = counts(store)
+    assert (got["pages"], got["articles"], got["weather_snapshots"]) == (len(EXPECTED), articles, readings)
+    assert (got["quarantine"], got["runs"]) == (0, 1)
     row = query(
         store,
         """
@@ -85,7 +87,8 @@ def test_every_row_carries_the_run_id(store):
 
 def test_the_catalog_opens_in_a_plain_duckdb_client(store):
     with duckdb.connect(str(store.catalog_path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM articles").fetchone() == (6,)
+        articles = sum(page["status"] == "article" for page in EXPECTED.values())
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (articles,)
         assert {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()} == set(
             TABLE_NAMES
         )
@@ -94,11 +97,11 @@ def test_the_catalog_opens_in_a_plain_duckdb_client(store):
 def test_a_second_run_on_the_same_source_adds_only_a_runs_row(store):
     before = counts(store)
     summary = ingest([str(EXAMPLES)], warehouse=str(store.root))
-    assert summary.pages_skipped == 11
+    assert summary.pages_skipped == len(EXPECTED)
     after = counts(store)
     assert after == {**before, "runs": before["runs"] + 1}
     last = query(store, "SELECT pages_seen, pages_skipped, pages_article FROM runs ORDER BY started_at DESC LIMIT 1")
-    assert last.row(0) == (11, 11, 0)
+    assert last.row(0) == (len(EXPECTED), len(EXPECTED), 0)
 
 
 def test_rows_failing_a_critical_expectation_land_in_quarantine(prefect_harness, tmp_path):

@@ -57,10 +57,17 @@ def test_page_is_an_article_of_the_seed_layout(seed):
 
 def test_weather_has_twenty_readings_in_page_order(seed):
     weather = seed.weather.sort("position")
-    assert list(zip(weather["station"], weather["temperature_c"], strict=True)) == [
+    assert list(zip(weather["city"], weather["temperature_c"], strict=True)) == [
         (city, float(t)) for city, t in WEATHER
     ]
     assert weather["position"].to_list() == list(range(20))
+    stations = dict(zip(weather["city"], weather["station"], strict=True))
+    assert (stations["백령"], stations["울릉도"], stations["서울"], stations["독도"]) == (
+        "백령도",
+        "울릉도",
+        "서울",
+        "독도",
+    )
     assert weather["condition"].null_count() == 20
     assert {str(d) for d in weather["capture_date"]} == {"2024-09-28"}
 

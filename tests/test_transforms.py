@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from newsflow.profiles import load_layouts
+from newsflow.profiles import load_rules
 from tests.conftest import raw_page
 from transforms.articles import parse_articles
 from transforms.entities import entities
@@ -18,7 +18,8 @@ from transforms.pages import parse_pages, rejected_by_validation
 from transforms.timestamps import timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
-LAYOUTS = load_layouts()
+RULES = load_rules()
+LAYOUTS = RULES.layouts
 
 
 def lines_of(text: str, page_id: str = "p1") -> pl.DataFrame:
@@ -155,7 +156,7 @@ def test_parse_pages_gives_every_page_a_status_and_reason():
             raw_page(ARTICLE.split("공유")[0], "d"),
         ]
     )
-    got = parse_pages(raw, LAYOUTS)
+    got = parse_pages(raw, RULES)
     statuses = dict(zip(got.pages["page_id"], got.pages["status"], strict=True))
     assert statuses == {"a": "article", "b": "duplicate", "c": "not_article", "d": "rejected"}
     assert got.pages.filter(page_id="b")["reason"].item() == "same bytes as page a"
@@ -168,9 +169,9 @@ def test_parse_pages_gives_every_page_a_status_and_reason():
 
 
 def test_parse_pages_marks_an_article_already_in_the_warehouse_as_duplicate():
-    first = parse_pages(raw_page(ARTICLE, "a"), LAYOUTS)
+    first = parse_pages(raw_page(ARTICLE, "a"), RULES)
     known = first.articles.select("page_id", "article_id").with_columns(content_hash=pl.lit("old"))
-    again = parse_pages(raw_page(ARTICLE + "\n", "z"), LAYOUTS, known)
+    again = parse_pages(raw_page(ARTICLE + "\n", "z"), RULES, known)
     assert again.pages.select("status", "reason").row(0) == ("duplicate", "same article as page a")
     assert again.articles.is_empty()
 
@@ -205,7 +206,7 @@ def test_a_page_whose_article_was_quarantined_becomes_rejected_with_the_expectat
 
 def test_a_truncated_copy_never_hides_the_full_article():
     raw = pl.concat([raw_page(ARTICLE.split("공유")[0], "a-truncated"), raw_page(ARTICLE, "b-full")])
-    got = parse_pages(raw, LAYOUTS)
+    got = parse_pages(raw, RULES)
     assert dict(zip(got.pages["page_id"], got.pages["status"], strict=True)) == {
         "a-truncated": "rejected",
         "b-full": "article",

@@ -29,10 +29,14 @@ def classify_lines(lines: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     caption = first_match(_doubled_half(line), layout.caption, CAPTION_FIELDS)
     byline = first_match(line, layout.byline, BYLINE_FIELDS)
     registered = first_match(line, layout.registered, TIME_FIELDS)
+    approved = first_match(line, layout.approved, TIME_FIELDS)
     return lines.with_columns(
         site=pl.lit(layout.site),
         title_after=pl.lit(layout.title == "after_time"),
+        title_above=pl.lit(layout.title_lines_above, dtype=pl.Int32),
+        is_registered=registered.struct.field("y").is_not_null() | approved.struct.field("y").is_not_null(),
         registered_at=timestamp_from_groups(registered),
+        approved_at=timestamp_from_groups(approved),
         time_section=registered.struct.field("section").str.strip_chars(),
         updated_at=timestamp_from_groups(first_match(line, layout.updated, TIME_FIELDS)),
         byline_names=byline.struct.field("names"),
@@ -55,11 +59,11 @@ def _first_line(condition: pl.Expr, default: int = NO_LINE) -> pl.Expr:
 def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     """Adds, per page, where the header, lead (subtitles), body and end are, and each line's role."""
     n = pl.col("line_no")
-    is_time = pl.col("registered_at").is_not_null() | pl.col("updated_at").is_not_null()
+    is_time = pl.col("is_registered") | pl.col("updated_at").is_not_null()
     is_caption = pl.col("caption_text").is_not_null() | pl.col("caption_credit").is_not_null()
     byline_only = pl.col("byline_names").is_not_null() & pl.col("byline_rest").fill_null("").eq("")
     frame = classified.with_columns(
-        anchor=_first_line(pl.col("registered_at").is_not_null()),
+        anchor=_first_line(pl.col("is_registered")),
         is_time=is_time,
         is_caption=is_caption,
         byline_only=byline_only,
@@ -71,7 +75,9 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
         .over("page_id")
     )
     frame = frame.with_columns(
-        title_line=pl.when(pl.col("title_after")).then(pl.col("time_end") + 1).otherwise(pl.col("anchor") - 1)
+        title_line=pl.when(pl.col("title_after"))
+        .then(pl.col("time_end") + 1)
+        .otherwise(pl.col("anchor") - pl.col("title_above"))
     )
     header_like = pl.col("is_time") | pl.col("byline_only") | pl.col("is_marker") | (n == pl.col("title_line"))
     frame = frame.with_columns(header_end=_first_line((n > pl.col("anchor")) & ~header_like) - 1)
@@ -83,11 +89,12 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
         end_line=_first_line(pl.col("is_end") & (n > pl.col("header_end"))),
     )
     after_header = (n > pl.col("header_end")) & (n < pl.col("end_line"))
+    between_title_and_time = ~pl.col("title_after") & (n > pl.col("title_line")) & (n < pl.col("anchor"))
     return frame.with_columns(
-        is_subtitle=after_header
-        & (n < pl.col("body_start"))
-        & pl.col("subtitle_text").is_not_null()
-        & ~pl.col("is_caption"),
+        is_subtitle=(
+            after_header & (n < pl.col("body_start")) & pl.col("subtitle_text").is_not_null() & ~pl.col("is_caption")
+        )
+        | between_title_and_time,
         in_body=after_header
         & (n >= pl.col("body_start"))
         & ~pl.col("is_furniture")
@@ -98,11 +105,18 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+BREADCRUMB_ROOTS = ("홈", "HOME", "Home", "뉴스", "전체", "")
+
+
 def _breadcrumb(line: pl.Expr) -> pl.Expr:
-    """Split a short `SECTION SUBSECTION` line into its words; null for lines too long to be one."""
-    words = line.str.split(" ")
-    short = (words.list.len() <= 3) & (line.str.len_chars() <= 30) & ~line.str.contains(r"[0-9.,!?\"'“”]")
-    return pl.when(short).then(words)
+    """The words of a short `SECTION SUBSECTION` or `뉴스 > SECTION > SUB` line without its root; null for lines
+    too long to be a breadcrumb."""
+    parts = pl.when(line.str.contains(">")).then(line.str.split(">")).otherwise(line.str.split(" "))
+    parts = parts.list.eval(pl.element().str.strip_chars()).list.eval(
+        pl.element().filter(~pl.element().is_in(BREADCRUMB_ROOTS))
+    )
+    short = parts.list.len().is_between(1, 3) & (line.str.len_chars() <= 30) & ~line.str.contains(r"[0-9.,!?\"'“”]")
+    return pl.when(short).then(parts)
 
 
 def _reporters(roles: pl.DataFrame) -> pl.DataFrame:
@@ -138,9 +152,9 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
 
     Input: page lines (page_id, line_no, line) with a `layout` column naming each page's layout.
     Output columns: page_id, site, header_line (line_no of the registration time), section, subsection, title,
-    subtitles, registered_at, updated_at, reporters, captions, body (paragraphs), paragraph_count,
-    char_count. A page with a header but no title or body still gets a row (title or body empty) so the ledger can
-    say why it is not an article.
+    subtitles, registered_at, registered_line (the line it was read from), approved_at, updated_at, reporters,
+    captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or body still
+    gets a row (title or body empty) so the ledger can say why it is not an article.
     """
     by_name = {lay.name: lay for lay in layouts}
     parts = [
@@ -164,8 +178,13 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
         time_section=pl.col("time_section").filter(n == pl.col("anchor")).first(),
         title_after=pl.col("title_after").first(),
         registered_at=pl.col("registered_at").filter(n == pl.col("anchor")).first(),
+        registered_line=pl.col("line").filter(n == pl.col("anchor")).first(),
+        approved_at=pl.col("approved_at")
+        .filter(n.is_between(pl.col("anchor"), pl.col("time_end")))
+        .drop_nulls()
+        .first(),
         updated_at=pl.col("updated_at").filter(n.is_between(pl.col("anchor"), pl.col("time_end"))).drop_nulls().first(),
-        subtitles=pl.col("subtitle_text").filter("is_subtitle"),
+        subtitles=pl.coalesce("subtitle_text", "line").filter("is_subtitle"),
         body=pl.coalesce(pl.col("byline_rest").replace("", None), "line").filter("in_body"),
     )
     crumb = pl.when(~pl.col("title_after")).then(pl.col("crumb"))

@@ -35,8 +35,10 @@ class Layout:
     description: str = ""
     priority: int = 100
     title: str = "before_time"  # where the headline sits relative to the registration-time line
+    title_lines_above: int = 1  # with before_time: how many lines above (2 when a subtitle sits in between)
     detect: tuple[str, ...] = ()  # all must match for a page to have this layout; none = fallback
     registered: tuple[str, ...] = ()  # groups y m d H M, optional ampm and section
+    approved: tuple[str, ...] = ()  # 승인 (approval) time, same groups; anchors the header when alone
     updated: tuple[str, ...] = ()  # same groups as registered
     header_markers: tuple[str, ...] = ()  # lines that close the header (share buttons, ...)
     subtitle: tuple[str, ...] = ()  # group text; only lines right after the header count

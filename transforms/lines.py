@@ -14,6 +14,7 @@ def clean_text(text: pl.Expr) -> pl.Expr:
         text.str.replace_all("\r\n?", "\n")
         .str.replace_all("[\ufeff\u0000\u200b\u200c\u200d\u2060]", "")
         .str.replace_all("[\u00a0\u2002\u2003\u2009\u3000\t]", " ")
+        .str.replace_all("(?m)^ +| +$", "")
         .str.replace_all(_SPLIT_BYLINE, "$1 기자")
     )
 

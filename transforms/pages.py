@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
+import polars.selectors as cs
 
 from newsflow.schema import ARTICLES, PAGES, WEATHER_SNAPSHOTS
 from transforms.articles import parse_articles
+from transforms.html import html_bodies, html_pages
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
+from transforms.timestamps import iso_timestamp
 from transforms.weather import capture_dates, weather_readings
+
+
+@dataclass(frozen=True)
+class ParseRules:
+    """Everything parsing needs besides the pages, all of it data: layouts, the station table and the kinds of
+    page that are not articles."""
+
+    layouts: tuple[Layout, ...]
+    stations: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"name": pl.String, "station": pl.String})
+    )
+    page_kinds: tuple[tuple[str, str], ...] = ()  # (kind, regex on the page text)
 
 
 @dataclass(frozen=True)
@@ -51,59 +65,31 @@ def _first_seen(key: str) -> pl.Expr:
     return pl.coalesce(pl.col(f"known_{key}_page"), earlier_here)
 
 
-def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFrame | None = None) -> Parsed:
+def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None = None) -> Parsed:
     """Parse a batch of raw pages.
 
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
-    text), read_reason (why not) and read_error (the file itself could not be read).
+    text), read_reason (why not, or a note on how the text was recovered) and read_error (the file itself
+    could not be read).
     known: page_id, content_hash, article_id of pages already in the warehouse, so a page or article seen in an
     earlier run becomes a duplicate, not a second row.
     """
-    known = (
-        known
-        if known is not None
-        else pl.DataFrame(schema={"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String})
-    )
-    if "read_error" not in raw.columns:
-        raw = raw.with_columns(read_error=pl.lit(False))
-    pages = raw.with_columns(text=clean_text(pl.col("text")))
-    pages = pages.with_columns(
-        layout=pl.when(pl.col("text").is_not_null()).then(layout_of_pages(pl.col("text"), layouts))
-    )
+    known = known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA)
+    pages = _readable_pages(raw, rules)
     readable = pages.filter(pl.col("text").is_not_null())
     lines = page_lines(readable).join(readable.select("page_id", "layout"), on="page_id")
-    articles = parse_articles(lines, layouts)
-    if articles.is_empty():
-        articles = (
-            ARTICLES.empty()
-            .drop("run_id", "article_id", "capture_date")
-            .with_columns(header_line=pl.lit(None, pl.Int32))
-        )
     dates = capture_dates(lines)
-    articles = articles.join(dates, on="page_id", how="left").with_columns(url=pl.lit(None, pl.String))
+    articles = _articles(lines, pages, rules).join(dates, on="page_id", how="left")
     articles = articles.with_columns(article_id=article_ids(articles))
-
-    known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
-    known_article = known.drop_nulls("article_id").select(article_key="article_id", known_article_key_page="page_id")
-    complete = (pl.col("title").fill_null("") != "") & (pl.col("paragraph_count").fill_null(0) > 0)
-    ledger = (
-        pages.join(articles.select("page_id", "article_id", "title", "paragraph_count"), on="page_id", how="left")
-        # only complete articles count as the original of a duplicate: a truncated copy never hides the full one
-        .with_columns(article_key=pl.when(complete).then("article_id"))
-        .join(known_hash, on="content_hash", how="left")
-        .join(known_article.unique("article_key"), on="article_key", how="left")
-        .with_columns(
-            hash_first=_first_seen("content_hash"),
-            article_first=pl.when(pl.col("article_key").is_not_null()).then(_first_seen("article_key")),
-        )
-        .with_columns(_status_and_reason())
-        .unnest("outcome")
-    )
+    ledger = _ledger(pages, articles, known, rules)
     ok_articles = ledger.filter(pl.col("status") == "article").select("page_id")
     kept_weather = ledger.filter(pl.col("status").is_in(["article", "not_article", "rejected"])).select("page_id")
-    header = articles.select("page_id", line_no="header_line")
     weather = (
-        weather_readings(lines.join(kept_weather, on="page_id"), before_line=header)
+        weather_readings(
+            lines.join(kept_weather, on="page_id"),
+            before_line=articles.select("page_id", line_no="header_line").drop_nulls(),
+            stations=rules.stations,
+        )
         .join(dates, on="page_id", how="left")
         .join(pages.select("page_id", "layout"), on="page_id", how="left")
         .join(articles.select("page_id", "site"), on="page_id", how="left")
@@ -116,14 +102,150 @@ def parse_pages(raw: pl.DataFrame, layouts: Sequence[Layout], known: pl.DataFram
     )
 
 
+KNOWN_SCHEMA = {"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String}
+
+
+def _readable_pages(raw: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """Raw pages with clean text (an HTML page's visible text), their HTML fields and their layout."""
+    if "read_error" not in raw.columns:
+        raw = raw.with_columns(read_error=pl.lit(False))
+    pages = raw.with_columns(text=clean_text(pl.col("text")))
+    html = html_pages(pages.filter(pl.col("text").is_not_null()).select("page_id", "text"))
+    pages = pages.join(html, on="page_id", how="left").with_columns(
+        is_html=pl.col("visible_text").is_not_null(),
+        text=pl.coalesce(clean_text(pl.col("visible_text")), "text"),
+    )
+    return pages.with_columns(
+        layout=pl.when(pl.col("text").is_not_null()).then(layout_of_pages(pl.col("text"), rules.layouts)),
+        page_kind=_page_kind(pl.col("text"), rules.page_kinds),
+    )
+
+
+def _page_kind(text: pl.Expr, kinds: tuple[tuple[str, str], ...]) -> pl.Expr:
+    """The first kind of non-article page whose pattern the text matches (null: none)."""
+    expr: pl.Expr = pl.lit(None, pl.String)
+    for kind, pattern in reversed(kinds):
+        expr = pl.when(text.str.contains(pattern)).then(pl.lit(kind)).otherwise(expr)
+    return expr
+
+
+def html_article_bodies(raw: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """page_id -> body of every HTML page among `raw`, exactly as parse_pages would land it (whether or not the
+    page turns out to be an article): what benchmarks/extraction.py scores."""
+    pages = _readable_pages(raw, rules)
+    readable = pages.filter(pl.col("text").is_not_null())
+    lines = page_lines(readable).join(readable.select("page_id", "layout"), on="page_id")
+    return _html_bodies(pages.filter("is_html"), lines, _text_articles(lines, rules), rules)
+
+
+def _text_articles(lines: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    articles = parse_articles(lines, rules.layouts)
+    if articles.is_empty():
+        return (
+            ARTICLES.empty()
+            .drop("run_id", "article_id", "capture_date")
+            .with_columns(header_line=pl.lit(None, pl.Int32), registered_line=pl.lit(None, pl.String))
+        )
+    return articles
+
+
+def _html_bodies(html: pl.DataFrame, lines: pl.DataFrame, articles: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """page_id -> body for HTML pages: the extractor's paragraphs less the visible header and the title."""
+    header = lines.join(articles.select("page_id", "header_line"), on="page_id").filter(
+        pl.col("line_no") <= pl.col("header_line")
+    )
+    titled = html.join(articles.select("page_id", "title"), on="page_id", how="left").with_columns(
+        title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars())
+    )
+    return html_bodies(titled.select("page_id", "layout", "html_body", "title"), rules.layouts, header)
+
+
+def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """Article rows from the text layouts; for HTML pages the body comes from the extractor and the page's own
+    metadata fills what the visible text does not say (and makes an article of a page with no header line)."""
+    articles = _text_articles(lines, rules)
+    html = pages.filter("is_html")
+    if html.is_empty():
+        return articles.with_columns(url=pl.lit(None, pl.String))
+    sites = {layout.name: layout.site for layout in rules.layouts}
+    meta_only = html.join(articles.select("page_id"), on="page_id", how="anti").filter(
+        pl.col("meta_is_article") & pl.col("meta_title").is_not_null()
+    )
+    meta_only = meta_only.select("page_id", site=pl.col("layout").replace_strict(sites, default="unknown"))
+    articles = pl.concat([articles, meta_only], how="diagonal_relaxed")
+    bodies = _html_bodies(html, lines, articles, rules)
+    merged = articles.join(
+        html.select("page_id", *[c for c in html.columns if c.startswith("meta_")]), on="page_id", how="left"
+    ).with_columns(title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()))
+    return (
+        merged.join(bodies.rename({"body": "html_clean_body"}), on="page_id", how="left")
+        .with_columns(
+            body=pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
+            registered_at=pl.coalesce("registered_at", iso_timestamp(pl.col("meta_published"))),
+            updated_at=pl.coalesce("updated_at", iso_timestamp(pl.col("meta_modified"))),
+            section=pl.coalesce("section", "meta_section"),
+            url=pl.col("meta_url"),
+            reporters=pl.when(pl.col("reporters").list.len() > 0)
+            .then("reporters")
+            .otherwise(pl.col("meta_authors").list.eval(pl.struct(name=pl.element(), email=pl.lit(None, pl.String)))),
+            subtitles=pl.col("subtitles").fill_null([]),
+            captions=pl.col("captions").fill_null([]),
+        )
+        .with_columns(
+            paragraph_count=pl.col("body").list.len().cast(pl.Int32),
+            char_count=pl.col("body").list.eval(pl.element().str.len_chars()).list.sum().cast(pl.Int32),
+        )
+        .drop("html_clean_body", cs.starts_with("meta_"))
+    )
+
+
+def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """Pages with their status and reason."""
+    known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
+    known_article = known.drop_nulls("article_id").select(article_key="article_id", known_article_key_page="page_id")
+    complete = (pl.col("title").fill_null("") != "") & (pl.col("paragraph_count").fill_null(0) > 0)
+    heads = articles.select("page_id", "article_id", "title", "paragraph_count", "registered_at", "registered_line")
+    return (
+        pages.join(heads, on="page_id", how="left")
+        # only complete articles count as the original of a duplicate: a truncated copy never hides the full one
+        .with_columns(article_key=pl.when(complete).then("article_id"))
+        .join(known_hash, on="content_hash", how="left")
+        .join(known_article.unique("article_key"), on="article_key", how="left")
+        .with_columns(
+            hash_first=_first_seen("content_hash"),
+            article_first=pl.when(pl.col("article_key").is_not_null()).then(_first_seen("article_key")),
+        )
+        .with_columns(_status_and_reason())
+        .unnest("outcome")
+    )
+
+
 def _status_and_reason() -> pl.Expr:
-    """A struct (status, reason) per page, by the first rule that applies."""
-    layout = pl.col("layout")
+    """A struct (status, reason) per page, by the first rule that applies; notes on recovered text and
+    unreadable times are appended to the reason."""
+    layout = pl.format(
+        "layout {}{}", pl.col("layout"), pl.when(pl.col("is_html")).then(pl.lit(", HTML")).otherwise(pl.lit(""))
+    )
+    notes = pl.concat_str(
+        [
+            pl.when(pl.col("text").is_not_null()).then(pl.col("read_reason")),
+            pl.when(pl.col("registered_at").is_null() & pl.col("registered_line").is_not_null()).then(
+                pl.format("time not understood, left null: '{}'", pl.col("registered_line"))
+            ),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
 
     def outcome(status: str, reason: pl.Expr | str) -> pl.Expr:
         reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
-        return pl.struct(status=pl.lit(status), reason=reason_expr)
+        noted = pl.when(notes != "").then(pl.concat_str([reason_expr, notes], separator="; ")).otherwise(reason_expr)
+        return pl.struct(status=pl.lit(status), reason=noted)
 
+    not_article = pl.coalesce(
+        pl.format("not an article: {}", pl.col("page_kind")),
+        pl.format("no article header (registration time) for {}", layout),
+    )
     return (
         pl.when(pl.col("read_error").fill_null(False))
         .then(outcome("error", pl.col("read_reason")))
@@ -132,14 +254,14 @@ def _status_and_reason() -> pl.Expr:
         .when(pl.col("hash_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same bytes as page {}", pl.col("hash_first"))))
         .when(pl.col("article_id").is_null())
-        .then(outcome("not_article", pl.format("no article header (registration time) for layout {}", layout)))
+        .then(outcome("not_article", not_article))
         .when(pl.col("title").fill_null("") == "")
-        .then(outcome("rejected", pl.format("article header without a title (layout {})", layout)))
+        .then(outcome("rejected", pl.format("article header without a title ({})", layout)))
         .when(pl.col("paragraph_count").fill_null(0) == 0)
-        .then(outcome("rejected", pl.format("article header but no body paragraphs: truncated? (layout {})", layout)))
+        .then(outcome("rejected", pl.format("article header but no body paragraphs: truncated? ({})", layout)))
         .when(pl.col("article_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same article as page {}", pl.col("article_first"))))
-        .otherwise(outcome("article", pl.format("parsed with layout {}", layout)))
+        .otherwise(outcome("article", pl.format("parsed with {}", layout)))
         .alias("outcome")
     )
 

@@ -25,8 +25,8 @@ def date_from_groups(groups: pl.Expr) -> pl.Expr:
 
 def timestamp_from_groups(groups: pl.Expr) -> pl.Expr:
     """An Asia/Seoul timestamp from a struct with y, m, d, H, M (and ampm: 오전/오후, AM/PM); null if invalid."""
-    hour = _int(groups, "H")
-    minute = _int(groups, "M")
+    hour = _int(groups, "H").fill_null(0)  # a date printed without a time: midnight Korea time
+    minute = _int(groups, "M").fill_null(0)
     ampm = groups.struct.field("ampm").str.to_uppercase()
     hour = (
         pl.when(ampm.is_in(["오후", "PM"]) & (hour < 12))
@@ -39,3 +39,25 @@ def timestamp_from_groups(groups: pl.Expr) -> pl.Expr:
     ok = day.is_not_null() & hour.is_between(0, 23) & minute.is_between(0, 59)
     stamp = day.cast(pl.Datetime("us")) + pl.duration(hours=hour, minutes=minute)
     return pl.when(ok).then(stamp).dt.replace_time_zone(SEOUL)
+
+
+ISO_PATTERN = (
+    r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::\d{2}(?:\.\d+)?)?)?\s*"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def iso_timestamp(text: pl.Expr) -> pl.Expr:
+    """An Asia/Seoul timestamp from an ISO 8601 string (JSON-LD, meta tags); without an offset it is Korea time."""
+    groups = text.str.strip_chars().str.extract_groups(ISO_PATTERN)
+    local = timestamp_from_groups(
+        pl.struct(*(groups.struct.field(f) for f in ("y", "m", "d", "H", "M")), ampm=pl.lit(None, pl.String))
+    )
+    tz = groups.struct.field("tz")
+    sign = pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
+    digits = tz.str.replace_all(r"[^0-9]", "")
+    offset_minutes = sign * (digits.str.slice(0, 2).cast(pl.Int32) * 60 + digits.str.slice(2, 2).cast(pl.Int32))
+    offset = pl.when(tz == "Z").then(0).otherwise(offset_minutes)
+    # the clock reading was taken in zone `tz`; Korea time is 9 hours ahead of UTC
+    shifted = local + pl.duration(minutes=(9 * 60 - offset).fill_null(0))
+    return pl.when(tz.is_null()).then(local).otherwise(shifted)

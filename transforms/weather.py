@@ -15,7 +15,7 @@ CAPTURE_DATE_PATTERNS = (
 CONDITIONS = ("구름많음", "구름조금", "소나기", "맑음", "흐림", "비", "눈")
 # One reading: a bullet, an optional sky condition glued to the station, the station, an optional value, ℃.
 WEATHER_ITEM = (
-    r"^[•·∙ㆍ]\s*(?P<condition>" + "|".join(CONDITIONS) + r")?\s*(?P<city>[가-힣]{1,8})"
+    r"^(?:[•·∙ㆍ]\s*)+(?P<condition>" + "|".join(CONDITIONS) + r")?\s*(?P<city>[가-힣]{1,8})"
     r"\s*(?P<temp>[-−]?\d{1,2}(?:\.\d+)?)?\s*(?:℃|°C)$"
 )
 
@@ -31,13 +31,16 @@ def capture_dates(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def weather_readings(lines: pl.DataFrame, before_line: pl.DataFrame | None = None) -> pl.DataFrame:
+def weather_readings(
+    lines: pl.DataFrame, before_line: pl.DataFrame | None = None, stations: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """One row per widget reading.
 
     Columns: page_id, position (order in the widget from 0), city (as printed), station (normalised name),
     condition (null when not shown), temperature_c (null when the widget shows no value).
     `before_line` (page_id, line_no) limits readings to lines above that line of the page: the article
-    header, so a `℃` inside an article body is never taken for the widget.
+    header, so a `℃` inside an article body is never taken for the widget. `stations` (name, station) maps
+    every name a station is printed under to the station's name; names not in it are kept as printed.
     """
     items = lines.with_columns(w=pl.col("line").str.extract_groups(WEATHER_ITEM)).unnest("w")
     items = items.filter(pl.col("city").is_not_null())
@@ -45,11 +48,15 @@ def weather_readings(lines: pl.DataFrame, before_line: pl.DataFrame | None = Non
         items = items.join(before_line.rename({"line_no": "_stop"}), on="page_id", how="left").filter(
             pl.col("_stop").is_null() | (pl.col("line_no") < pl.col("_stop"))
         )
+    if stations is not None:
+        items = items.join(stations.select(city="name", station="station"), on="city", how="left")
+    else:
+        items = items.with_columns(station=pl.lit(None, pl.String))
     return items.sort("page_id", "line_no").select(
         "page_id",
         position=pl.int_range(pl.len(), dtype=pl.Int32).over("page_id"),
         city="city",
-        station="city",
+        station=pl.coalesce("station", "city"),
         condition="condition",
         temperature_c=pl.col("temp").str.replace("−", "-").cast(pl.Float64),
     )

@@ -7,10 +7,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import polars as pl
+
 from transforms.layouts import Layout, sort_layouts
+from transforms.pages import ParseRules
 
 PROFILE_DIR = Path(__file__).parent
 COMMON = "common.toml"
+STATIONS = PROFILE_DIR.parent / "data" / "stations.csv"
 
 
 class ProfileError(ValueError):
@@ -45,3 +49,28 @@ def _load(extra_dirs: tuple[Path, ...]) -> tuple[Layout, ...]:
                 raise ProfileError(f"{path}: {exc}") from exc
             layouts[layout.name] = layout
     return tuple(sort_layouts(layouts.values()))
+
+
+def load_stations(path: Path = STATIONS) -> pl.DataFrame:
+    """name -> station: every name a weather station is printed under (its own name and its aliases)."""
+    table = pl.read_csv(path, schema_overrides={"aliases": pl.String})
+    names = table.select(
+        "station", name=pl.concat_list(pl.col("station"), pl.col("aliases").fill_null("").str.split("|"))
+    ).explode("name")
+    names = names.filter(pl.col("name").str.strip_chars() != "").with_columns(pl.col("name").str.strip_chars())
+    clashes = names.group_by("name").agg(pl.col("station").n_unique()).filter(pl.col("station") > 1)
+    if clashes.height:
+        raise ProfileError(f"{path}: names given to several stations: {clashes['name'].to_list()}")
+    return names.unique("name", keep="first").select("name", "station")
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> ParseRules:
+    """Layouts, the station table and the kinds of non-article page, as parse_pages needs them."""
+    common = _read(PROFILE_DIR / COMMON)
+    kinds = tuple((kind, pattern) for kind, pattern in common.get("not_article", {}).items())
+    return ParseRules(layouts=load_layouts(extra_dirs), stations=_stations(), page_kinds=kinds)
+
+
+@lru_cache(maxsize=1)
+def _stations() -> pl.DataFrame:
+    return load_stations()

@@ -1,0 +1,174 @@
+"""HTML pages -> what the text parser needs: the visible text (for the layout rules and the weather widget),
+the article body (trafilatura) and the page's own metadata (JSON-LD NewsArticle, meta tags)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from inscriptis import get_text
+from inscriptis.model.config import ParserConfig
+from lxml import html as lxml_html
+
+from transforms.articles import classify_lines
+from transforms.layouts import Layout
+
+HTML_START = r"(?is)^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<meta|<body)"
+ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
+_INSCRIPTIS = ParserConfig(display_images=False, display_links=False)
+_LIST_BULLET = re.compile(r"(?m)^[ \t]*\* ")
+
+HTML_FIELDS = pl.Struct(
+    {
+        "visible_text": pl.String,
+        "html_body": pl.List(pl.String),
+        "meta_title": pl.String,
+        "meta_published": pl.String,
+        "meta_modified": pl.String,
+        "meta_section": pl.String,
+        "meta_authors": pl.List(pl.String),
+        "meta_url": pl.String,
+        "meta_is_article": pl.Boolean,
+    }
+)
+
+
+def is_html(text: pl.Expr) -> pl.Expr:
+    """True where the page text is HTML markup (by content, never by file name)."""
+    return text.str.contains(HTML_START)
+
+
+def visible_text(document: str) -> str:
+    """The page as a browser shows it, one block per line; list items keep a `•` bullet (widget readings)."""
+    return _LIST_BULLET.sub("• ", get_text(document, _INSCRIPTIS))
+
+
+def body_paragraphs(document: str) -> list[str]:
+    """The article body as trafilatura finds it, one paragraph per item (no comments, no tables)."""
+    import trafilatura
+
+    found = trafilatura.bare_extraction(document, include_comments=False, include_tables=False, with_metadata=False)
+    text = getattr(found, "text", None) or ""
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _json_ld_articles(tree: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content())
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        for item in items:
+            kinds = item.get("@type") if isinstance(item, dict) else None
+            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+            if kinds & ARTICLE_TYPES:
+                found.append(item)
+    return found
+
+
+def _authors(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    names = [v.get("name") if isinstance(v, dict) else v for v in values if v]
+    return [n.strip() for n in names if isinstance(n, str) and n.strip()]
+
+
+def metadata(tree: Any) -> dict[str, Any]:
+    """The article's own statements about itself: JSON-LD NewsArticle first, then Open Graph / article meta."""
+
+    def meta(*names: str) -> str | None:
+        for name in names:
+            hits = tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
+            if hits and hits[0].strip():
+                return hits[0].strip()
+        return None
+
+    ld = next(iter(_json_ld_articles(tree)), {})
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    section = ld.get("articleSection")
+    return {
+        "meta_title": ld.get("headline") or meta("og:title", "twitter:title"),
+        "meta_published": ld.get("datePublished") or meta("article:published_time", "pubdate", "date"),
+        "meta_modified": ld.get("dateModified") or meta("article:modified_time", "og:updated_time"),
+        "meta_section": (section[0] if isinstance(section, list) and section else section) or meta("article:section"),
+        "meta_authors": _authors(ld.get("author")) or _authors(meta("article:author", "author")),
+        "meta_url": ld.get("url") or meta("og:url") or (canonical[0] if canonical else None),
+        "meta_is_article": bool(ld) or meta("og:type") == "article",
+    }
+
+
+def html_fields(document: str) -> dict[str, Any]:
+    """Everything the parser takes from one HTML page (see HTML_FIELDS)."""
+    empty = dict.fromkeys(HTML_FIELDS.to_schema(), None) | {"html_body": [], "meta_authors": []}
+    try:
+        tree = lxml_html.document_fromstring(document)
+    except (ValueError, lxml_html.etree.ParserError):
+        return empty | {"visible_text": "", "meta_is_article": False}
+    return {"visible_text": visible_text(document), "html_body": body_paragraphs(document), **metadata(tree)}
+
+
+def html_pages(pages: pl.DataFrame) -> pl.DataFrame:
+    """page_id and the HTML_FIELDS columns for the pages (page_id, text) whose text is HTML. One Python call per
+    HTML page: the HTML parsers and the body extractor work on documents, not on columns."""
+    found = pages.filter(is_html(pl.col("text"))).select(
+        "page_id", fields=pl.col("text").map_elements(html_fields, return_dtype=HTML_FIELDS)
+    )
+    return (
+        found.unnest("fields")
+        if found.height
+        else pl.DataFrame(schema={"page_id": pl.String, **HTML_FIELDS.to_schema()})
+    )
+
+
+def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFrame | None = None) -> pl.DataFrame:
+    """page_id -> body: the extractor's paragraphs with the layout's rules applied on top (captions, bylines,
+    page furniture and everything from a copyright footer on dropped; a byline prefix cut off a paragraph).
+
+    html: page_id, layout, html_body (list of paragraphs), title (may be null: a paragraph equal to it is dropped).
+    header: page_id, line: the visible lines down to the article header; the extractor sometimes starts above
+    the article (capture date, section, time lines) and those lines are dropped.
+    """
+    lines = (
+        html.select("page_id", "layout", "title", line=pl.col("html_body"))
+        .explode("line")
+        .drop_nulls("line")
+        .with_columns(line_no=pl.int_range(pl.len(), dtype=pl.Int32).over("page_id"))
+    )
+    by_name = {lay.name: lay for lay in layouts}
+    parts = [
+        classify_lines(group, by_name[name])
+        for (name,), group in lines.partition_by("layout", as_dict=True).items()
+        if name in by_name
+    ]
+    if not parts:
+        return pl.DataFrame(schema={"page_id": pl.String, "body": pl.List(pl.String)})
+    classified = pl.concat(parts, how="vertical_relaxed").sort("page_id", "line_no")
+    if header is not None:
+        classified = classified.join(header.select("page_id", "line").unique(), on=["page_id", "line"], how="anti")
+    ended = (pl.col("is_end").cum_sum().over("page_id")) > 0
+    byline_only = pl.col("byline_names").is_not_null() & (pl.col("byline_rest").fill_null("") == "")
+    keep = (
+        ~ended
+        & ~pl.col("is_furniture")
+        & pl.col("caption_text").is_null()
+        & pl.col("caption_credit").is_null()
+        & ~byline_only
+        & ~pl.col("is_registered")
+        & pl.col("updated_at").is_null()
+        & (pl.col("line") != pl.col("title").fill_null(""))
+    )
+    return (
+        html.select("page_id")
+        .join(
+            classified.filter(keep)
+            .group_by("page_id", maintain_order=True)
+            .agg(body=pl.coalesce(pl.col("byline_rest").replace("", None), "line")),
+            on="page_id",
+            how="left",
+        )
+        .with_columns(pl.col("body").fill_null([]))
+    )
