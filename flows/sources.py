@@ -68,6 +68,7 @@ KOREAN_LEGACY = {"euc-kr", "euc_kr", "euckr", "cp949", "ks_c_5601-1987", "ksc560
 # Latin-1 letters that CP949 lead and trail bytes turn into when Korean text is read as Latin-1 / cp1252
 _MOJIBAKE = re.compile("[\u00a1-\u00fe]")
 _HANGUL = re.compile("[\uac00-\ud7a3]")
+MOJIBAKE_HANGUL_SHARE = 0.8  # a repaired page is Korean: most of its non-ASCII characters are Hangul
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -76,18 +77,32 @@ def declared_charset(data: bytes) -> str | None:
     return found.group(1).decode("ascii").lower() if found else None
 
 
+def _hangul_share(text: str) -> float:
+    """Share of Hangul syllables among the non-ASCII characters (U+FFFD left out)."""
+    wide = [c for c in text if ord(c) > 127 and c != "\ufffd"]
+    return len([c for c in wide if "\uac00" <= c <= "\ud7a3"]) / max(len(wide), 1)
+
+
 def repair_mojibake(text: str) -> tuple[str, str | None]:
     """Text whose CP949 bytes were once read as Latin-1 (or cp1252) and saved again as UTF-8, turned back into
-    Korean; returns the text and a note (None when the text did not look like mojibake)."""
-    if len(_MOJIBAKE.findall(text)) < 20 or len(_HANGUL.findall(text)) * 10 > len(_MOJIBAKE.findall(text)):
+    Korean; returns the text and a note (None when the text is not such mojibake). A repair is kept only when it
+    yields Korean: accented Latin text (Portuguese, German, ...) is left alone."""
+    latin = len(_MOJIBAKE.findall(text))
+    wide = sum(1 for c in text if ord(c) > 127)
+    # mojibake is (almost) all Latin-1 letters: text in another script (Cyrillic, Hangul, ...) is left alone
+    if latin < 20 or latin < 0.95 * wide:
         return text, None
     for codec in ("latin-1", "cp1252"):
         try:
-            return text.encode(codec).decode("cp949"), f"CP949 mojibake repaired (read as {codec})"
+            repaired = text.encode(codec).decode("cp949")
         except UnicodeError:
             continue
+        if _hangul_share(repaired) >= MOJIBAKE_HANGUL_SHARE:
+            return repaired, f"CP949 mojibake repaired (read as {codec})"
     lossy = text.encode("cp1252", errors="replace").decode("cp949", errors="replace")
-    return lossy, "CP949 mojibake repaired with losses: some bytes were lost before capture (U+FFFD left)"
+    if _hangul_share(lossy) >= MOJIBAKE_HANGUL_SHARE:
+        return lossy, "CP949 mojibake repaired with losses: some bytes were lost before capture (U+FFFD left)"
+    return text, None
 
 
 def decode(data: bytes) -> Decoded:

@@ -1,19 +1,17 @@
-"""The parse of each bundled example page, checked against examples/expected.json."""
+"""What `newsflow extract --json` makes of each bundled example page, checked against examples/expected.json."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import polars as pl
 import pytest
+from typer.testing import CliRunner
 
-from flows.sources import read_pages
-from newsflow.profiles import load_rules
-from transforms.pages import parse_pages
+from newsflow.cli import app
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 PAGES = EXAMPLES / "pages"
@@ -24,7 +22,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 ARTICLES = [name for name, exp in EXPECTED.items() if exp["status"] == "article" and "body_first" in exp]
 WITH_WIDGET = [name for name, exp in EXPECTED.items() if "weather" in exp]
 TRUNCATED = "11_truncated.txt"
-HEADER_FIELDS = ("section", "subsection", "title", "registered_at", "updated_at")
+HEADER_FIELDS = ("section", "subsection", "title", "registered_at", "approved_at", "updated_at")
 FURNITURE_LINES = ("ad", "공유", "댓글", "좋아요", "공유하기", "기사 전체 보기")  # whole paragraphs
 FURNITURE_TEXT = ("Copyright", "저작권자", "무단 전재", "무단전재")  # anywhere in a paragraph
 
@@ -45,46 +43,56 @@ def widget_in_file(name: str) -> tuple[date, list[tuple]]:
     return date(int(y), int(m), int(d)), [(None, station, float(t)) for station, t in found]
 
 
+TIMES = ("registered_at", "approved_at", "updated_at")
+
+
+def typed(row: dict) -> dict:
+    """A JSON record's times and dates back as Python objects."""
+    row = dict(row)
+    for field in TIMES:
+        if row.get(field):
+            row[field] = datetime.fromisoformat(row[field])
+    if row.get("capture_date"):
+        row["capture_date"] = date.fromisoformat(row["capture_date"])
+    return row
+
+
 @pytest.fixture(scope="module")
-def parsed():
+def records() -> dict[str, dict]:
+    """file name -> what `newsflow extract --json` prints for it, all pages in one call (duplicates need both)."""
     paths = sorted(str(p) for p in PAGES.iterdir() if p.is_file())
-    return parse_pages(read_pages(paths), load_rules())
+    result = CliRunner().invoke(app, ["extract", *paths, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    found = [json.loads(line) for line in result.output.splitlines()]
+    assert sorted(Path(r["page"]["source"]).name for r in found) == sorted(Path(p).name for p in paths)
+    return {Path(r["page"]["source"]).name: r for r in found}
 
 
 @pytest.fixture(scope="module")
-def names(parsed) -> dict[str, str]:
-    """page_id -> file name."""
-    return {pid: Path(source).name for pid, source in parsed.pages.select("page_id", "source").iter_rows()}
+def ledger(records) -> dict[str, dict]:
+    return {name: r["page"] for name, r in records.items()}
 
 
 @pytest.fixture(scope="module")
-def ledger(parsed, names) -> dict[str, dict]:
-    return {names[row["page_id"]]: row for row in parsed.pages.iter_rows(named=True)}
+def articles(records) -> dict[str, dict]:
+    return {name: typed(r["article"]) for name, r in records.items() if r["article"]}
 
 
 @pytest.fixture(scope="module")
-def articles(parsed, names) -> dict[str, dict]:
-    return {names[row["page_id"]]: row for row in parsed.articles.iter_rows(named=True)}
-
-
-@pytest.fixture(scope="module")
-def weather(parsed, names) -> dict[str, list[dict]]:
+def weather(records) -> dict[str, list[dict]]:
     """file name -> its widget readings in page order."""
-    rows: dict[str, list[dict]] = {}
-    for row in parsed.weather.sort("page_id", "position").iter_rows(named=True):
-        rows.setdefault(names[row["page_id"]], []).append(row)
-    return rows
+    return {name: [typed(w) for w in r["weather"]] for name, r in records.items() if r["weather"]}
 
 
 def readings(rows: list[dict]) -> list[tuple]:
     return [(r["condition"], r["city"], r["temperature_c"]) for r in rows]
 
 
-def test_every_page_is_in_the_ledger_once_with_a_reason(parsed):
+def test_every_page_is_in_the_ledger_once_with_a_reason(ledger):
     files = sorted(p.name for p in PAGES.iterdir() if p.is_file())
-    listed = sorted(Path(s).name for s in parsed.pages["source"])
+    listed = sorted(ledger)
     assert listed == files
-    assert all(reason for reason in parsed.pages["reason"])
+    assert all(page["reason"] for page in ledger.values())
 
 
 @by_name(list(EXPECTED))
@@ -100,6 +108,7 @@ def test_header(articles, name):
         "subsection": article["subsection"],
         "title": article["title"],
         "registered_at": seoul_minute(article["registered_at"]),
+        "approved_at": seoul_minute(article["approved_at"]),
         "updated_at": seoul_minute(article["updated_at"]),
     }
     assert got == {field: EXPECTED[name][field] for field in HEADER_FIELDS}
@@ -153,8 +162,8 @@ def test_truncated_page_keeps_its_widget(weather):
     assert {r["capture_date"] for r in rows} == {capture_date}
 
 
-def test_lossy_mojibake_is_repaired_as_far_as_it_goes_and_flagged(parsed, articles):
-    page = parsed.pages.filter(pl.col("source").str.ends_with("20_mojibake_lossy.txt")).row(0, named=True)
+def test_lossy_mojibake_is_repaired_as_far_as_it_goes_and_flagged(ledger, articles):
+    page = ledger["20_mojibake_lossy.txt"]
     assert page["status"] == "article" and page["encoding"] == "cp949"
     assert "CP949 mojibake repaired with losses" in page["reason"]
     article = articles["20_mojibake_lossy.txt"]

@@ -65,3 +65,24 @@ def test_discover_walks_folders_skips_hidden_files_and_refuses_missing_sources(t
     assert [p.rsplit("/", 2)[-1] for p in discover([str(tmp_path)])] == ["a.txt", "b.txt"]
     with pytest.raises(SourceError, match="source not found: nowhere"):
         discover(["nowhere"])
+
+
+KOREAN_PAGE = "2024년 07월 02일 화요일\n등록 2024.07.01 10:00\n" + "한빛은행이 새 상품을 내놓았다. " * 5
+
+
+def test_cp949_mojibake_saved_as_utf8_is_repaired_and_noted():
+    mojibake = KOREAN_PAGE.encode("cp949").decode("latin-1").encode("utf-8")
+    got = decode(mojibake)
+    assert (got.text, got.encoding, got.reason) == (KOREAN_PAGE, "cp949", "CP949 mojibake repaired (read as latin-1)")
+
+
+def test_accented_latin_text_is_not_taken_for_mojibake():
+    portuguese = ("A população da região não está satisfeita com a decisão. Ação rápida é necessária. " * 4).encode()
+    got = decode(portuguese)
+    assert (got.encoding, got.reason) == ("utf-8", None)
+    assert got.text == portuguese.decode()
+
+
+def test_a_declared_korean_charset_wins_over_utf8():
+    page = '<html><head><meta charset="euc-kr"></head><body>한국 뉴스</body></html>'.encode("cp949")
+    assert decode(page).encoding == "cp949"
