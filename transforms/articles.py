@@ -11,7 +11,7 @@ from transforms.timestamps import timestamp_from_groups
 
 TIME_FIELDS = ("y", "m", "d", "H", "M", "ampm", "section")
 BYLINE_FIELDS = ("names", "email", "rest")
-CAPTION_FIELDS = ("text", "credit")
+CAPTION_FIELDS = ("text", "credit", "rest")  # rest: body text glued after the credit
 NO_LINE = 1_000_000  # line number past any page's end
 
 
@@ -42,8 +42,9 @@ def classify_lines(lines: pl.DataFrame, layout: Layout) -> pl.DataFrame:
         byline_names=byline.struct.field("names"),
         byline_email=byline.struct.field("email"),
         byline_rest=byline.struct.field("rest").str.strip_chars(),
-        caption_text=caption.struct.field("text").str.strip_chars(),
+        caption_text=caption.struct.field("text").str.strip_chars().replace("", None),
         caption_credit=caption.struct.field("credit").str.strip_chars(),
+        caption_rest=caption.struct.field("rest").str.strip_chars(),
         subtitle_text=first_match(line, layout.subtitle, ("text",)).struct.field("text").str.strip_chars(),
         is_marker=any_match(line, layout.header_markers),
         is_furniture=any_match(line, layout.furniture),
@@ -61,11 +62,13 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     n = pl.col("line_no")
     is_time = pl.col("is_registered") | pl.col("updated_at").is_not_null()
     is_caption = pl.col("caption_text").is_not_null() | pl.col("caption_credit").is_not_null()
+    caption_only = is_caption & (pl.col("caption_rest").fill_null("") == "")
     byline_only = pl.col("byline_names").is_not_null() & pl.col("byline_rest").fill_null("").eq("")
     frame = classified.with_columns(
         anchor=_first_line(pl.col("is_registered")),
         is_time=is_time,
         is_caption=is_caption,
+        caption_only=caption_only,
         byline_only=byline_only,
     )
     frame = frame.with_columns(
@@ -77,12 +80,14 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         title_line=pl.when(pl.col("title_after"))
         .then(pl.col("time_end") + 1)
-        .otherwise(pl.col("anchor") - pl.col("title_above"))
+        .when(pl.col("anchor") >= pl.col("title_above"))
+        .then(pl.col("anchor") - pl.col("title_above"))
+        .otherwise(pl.col("anchor") - 1)  # too near the top for the usual gap: the line right above, if any
     )
     header_like = pl.col("is_time") | pl.col("byline_only") | pl.col("is_marker") | (n == pl.col("title_line"))
     frame = frame.with_columns(header_end=_first_line((n > pl.col("anchor")) & ~header_like) - 1)
     lead_like = (
-        pl.col("subtitle_text").is_not_null() | pl.col("is_caption") | pl.col("byline_only") | pl.col("is_furniture")
+        pl.col("subtitle_text").is_not_null() | pl.col("caption_only") | pl.col("byline_only") | pl.col("is_furniture")
     )
     frame = frame.with_columns(
         body_start=_first_line((n > pl.col("header_end")) & ~lead_like),
@@ -98,7 +103,7 @@ def _line_roles(classified: pl.DataFrame) -> pl.DataFrame:
         in_body=after_header
         & (n >= pl.col("body_start"))
         & ~pl.col("is_furniture")
-        & ~pl.col("is_caption")
+        & ~pl.col("caption_only")
         & ~pl.col("byline_only")
         & ~pl.col("is_time"),
         in_article=(n >= pl.col("anchor")) & (n < pl.col("end_line")),
@@ -123,7 +128,12 @@ def _reporters(roles: pl.DataFrame) -> pl.DataFrame:
     """page_id -> reporters: list of {name, email}, in order of first appearance."""
     return (
         roles.filter(pl.col("in_article") & pl.col("byline_names").is_not_null())
-        .select("page_id", "line_no", "byline_email", name=pl.col("byline_names").str.split(r"[ ,·]+"))
+        .select(
+            "page_id",
+            "line_no",
+            "byline_email",
+            name=pl.col("byline_names").str.replace_all(r"[ ,·]+", " ").str.split(" "),
+        )
         .with_columns(pl.col("name").list.eval(pl.element().str.strip_chars()))
         .explode("name")
         .filter(pl.col("name").str.len_chars() >= 2)
@@ -185,7 +195,9 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
         .first(),
         updated_at=pl.col("updated_at").filter(n.is_between(pl.col("anchor"), pl.col("time_end"))).drop_nulls().first(),
         subtitles=pl.coalesce("subtitle_text", "line").filter("is_subtitle"),
-        body=pl.coalesce(pl.col("byline_rest").replace("", None), "line").filter("in_body"),
+        body=pl.coalesce(
+            pl.col("byline_rest").replace("", None), pl.col("caption_rest").replace("", None), "line"
+        ).filter("in_body"),
     )
     crumb = pl.when(~pl.col("title_after")).then(pl.col("crumb"))
     return (

@@ -151,11 +151,12 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         classified = classified.join(header.select("page_id", "line").unique(), on=["page_id", "line"], how="anti")
     ended = (pl.col("is_end").cum_sum().over("page_id")) > 0
     byline_only = pl.col("byline_names").is_not_null() & (pl.col("byline_rest").fill_null("") == "")
+    is_caption = pl.col("caption_text").is_not_null() | pl.col("caption_credit").is_not_null()
+    caption_only = is_caption & (pl.col("caption_rest").fill_null("") == "")
     keep = (
         ~ended
         & ~pl.col("is_furniture")
-        & pl.col("caption_text").is_null()
-        & pl.col("caption_credit").is_null()
+        & ~caption_only
         & ~byline_only
         & ~pl.col("is_registered")
         & pl.col("updated_at").is_null()
@@ -166,7 +167,11 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         .join(
             classified.filter(keep)
             .group_by("page_id", maintain_order=True)
-            .agg(body=pl.coalesce(pl.col("byline_rest").replace("", None), "line")),
+            .agg(
+                body=pl.coalesce(
+                    pl.col("byline_rest").replace("", None), pl.col("caption_rest").replace("", None), "line"
+                )
+            ),
             on="page_id",
             how="left",
         )
