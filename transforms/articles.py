@@ -134,12 +134,13 @@ def _reporters(roles: pl.DataFrame) -> pl.DataFrame:
             "byline_email",
             name=pl.col("byline_names").str.replace_all(r"[ ,·]+", " ").str.split(" "),
         )
-        .with_columns(pl.col("name").list.eval(pl.element().str.strip_chars()))
+        .sort("page_id", "line_no")
         .explode("name")
+        .with_row_index("order")  # names in reading order, also within one line
         .filter(pl.col("name").str.len_chars() >= 2)
         .group_by("page_id", "name")
-        .agg(pl.col("line_no").min(), email=pl.col("byline_email").drop_nulls().first())
-        .sort("page_id", "line_no")
+        .agg(pl.col("order").min(), email=pl.col("byline_email").drop_nulls().first())
+        .sort("page_id", "order")
         .group_by("page_id", maintain_order=True)
         .agg(reporters=pl.struct("name", "email"))
     )
