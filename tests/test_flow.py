@@ -89,9 +89,8 @@ def test_the_catalog_opens_in_a_plain_duckdb_client(store):
     with duckdb.connect(str(store.catalog_path), read_only=True) as con:
         articles = sum(page["status"] == "article" for page in EXPECTED.values())
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (articles,)
-        assert {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()} == set(
-            TABLE_NAMES
-        )
+        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert views == set(TABLE_NAMES) | set(DERIVED_VIEWS)
 
 
 def test_a_second_run_on_the_same_source_adds_only_a_runs_row(store):
@@ -117,3 +116,19 @@ def test_rows_failing_a_critical_expectation_land_in_quarantine(prefect_harness,
     row = query(store, "SELECT table_name, failed_expectations, row ->> 'station' AS station FROM quarantine")
     assert row.rows() == [("weather_snapshots", ["expect_column_values_to_be_between(temperature_c)"], "서울")]
     assert "expect_column_values_to_be_between(temperature_c)" in Path(summary.report).read_text(encoding="utf-8")
+
+
+def test_one_weather_reading_per_site_capture_date_and_station_with_its_pages(store):
+    # 01 and 10 are the same bytes (10 is a duplicate and keeps no readings); 15 is the same site and day as 01
+    got = query(
+        store,
+        """
+        SELECT temperature_c, pages, len(page_ids) AS lineage, region, round(latitude, 1) AS lat
+        FROM weather_readings WHERE site = 'kr-business-daily' AND capture_date = DATE '2024-07-02' AND station = '서울'
+    """,
+    )
+    assert got.rows() == [(27.0, 2, 2, "서울특별시", 37.6)]
+    page_rows = query(store, "SELECT count(*) FROM weather_snapshots").item()
+    logical = query(store, "SELECT sum(pages) FROM weather_readings").item()
+    assert logical == page_rows  # every page row is behind exactly one logical reading
+    assert query(store, "SELECT count(*) FROM weather_readings WHERE latitude IS NULL").item() == 0

@@ -77,7 +77,7 @@ def test_a_time_that_cannot_be_read_is_null_with_a_reason():
 )
 def test_bylines_give_names_without_outlet_place_or_brackets(lines, reporters, first_paragraph):
     head = "\n".join(lines)
-    page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{head}\n{BODY}")
+    _page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{head}\n{BODY}")
     assert [(r["name"], r["email"]) for r in article["reporters"]] == reporters
     assert article["body"][0] == first_paragraph
     assert not any("기자" in p for p in article["body"])
@@ -92,7 +92,7 @@ def test_bylines_give_names_without_outlet_place_or_brackets(lines, reporters, f
     ],
 )
 def test_a_closing_byline_keeps_the_email_beside_the_name(last_line, reporter):
-    page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{BODY}\n{last_line}")
+    _page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{BODY}\n{last_line}")
     assert [(r["name"], r["email"]) for r in article["reporters"]] == [reporter]
     assert article["body"] == BODY.split("\n")
 
@@ -108,14 +108,14 @@ def test_a_closing_byline_keeps_the_email_beside_the_name(last_line, reporter):
     ],
 )
 def test_captions_are_split_from_their_credit_and_kept_out_of_the_body(caption_line, caption):
-    page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{caption_line}\n{caption_line}\n{BODY}")
+    _page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{caption_line}\n{caption_line}\n{BODY}")
     assert [(c["text"], c["credit"]) for c in article["captions"]] == [caption]
     assert article["body"] == BODY.split("\n")
 
 
 def test_a_credit_glued_to_the_next_sentence_is_cut_off_it():
     glued = "시민들이 줄을 서 있다. ⓒ News1 홍유진 기자새솔시가 올해 예산안을 발표했다."
-    page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{glued}\n시는 복지 예산을 늘리기로 했다.")
+    _page, article = parse_one(f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{glued}\n시는 복지 예산을 늘리기로 했다.")
     assert [(c["text"], c["credit"]) for c in article["captions"]] == [("시민들이 줄을 서 있다.", "News1 홍유진 기자")]
     assert article["body"] == BODY.split("\n")
 
@@ -131,7 +131,7 @@ def test_a_credit_glued_to_the_next_sentence_is_cut_off_it():
 )
 def test_copyright_footers_and_what_follows_never_reach_the_body(footer):
     furniture = "좋아요\n공유하기\n북마크\n스크랩\n기사 전체 보기"
-    page, article = parse_one(
+    _page, article = parse_one(
         f"새솔시 예산안 발표\n등록 2024.06.13 17:17\n{BODY}\n{footer}\n{furniture}\n관련 기사 제목"
     )
     assert article["body"] == BODY.split("\n")
@@ -147,6 +147,6 @@ def test_weather_in_a_body_is_not_a_widget_and_bare_values_are_skipped():
 
 
 def test_a_time_line_at_the_top_of_a_page_is_never_its_own_title():
-    page, article = parse_one(f"등록 2024.06.13 17:17\n{BODY}")
+    page, _article = parse_one(f"등록 2024.06.13 17:17\n{BODY}")
     assert page["status"] == "rejected"
     assert page["reason"].startswith("article header without a title")

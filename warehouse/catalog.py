@@ -8,10 +8,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from newsflow.profiles import STATIONS
 from newsflow.schema import RUNS, TABLES, Table
 from warehouse.store import Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
+VIEWS_DIR = Path(__file__).parent / "views"
+DERIVED_VIEWS = ("stations", "weather_readings")  # built in this order, after the table views
 
 
 def _quote(path: Path) -> str:
@@ -51,6 +54,9 @@ def refresh_catalog(store: Warehouse) -> Path:
         for table in sorted(TABLES.values(), key=lambda t: t.name != RUNS.name):
             con.execute(f'CREATE OR REPLACE VIEW "{table.name}" AS {view_sql(con, store, table)}')
             con.execute(f"COMMENT ON VIEW \"{table.name}\" IS '{table.description.replace(chr(39), chr(39) * 2)}'")
+        for name in DERIVED_VIEWS:
+            sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
     os.replace(temporary, store.catalog_path)
     return store.catalog_path
 
