@@ -10,7 +10,7 @@ import pytest
 
 from flows.ingest import ingest
 from tests.conftest import EXAMPLES, EXPECTED
-from warehouse.catalog import query
+from warehouse.catalog import DERIVED_VIEWS, query
 from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
