@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from newsflow.profiles import load_rules
+from newsflow.profiles import STATIONS, load_rules
 from tests.conftest import raw_page
 from transforms.articles import parse_articles
 from transforms.entities import entities
@@ -212,3 +212,25 @@ def test_a_truncated_copy_never_hides_the_full_article():
         "b-full": "article",
     }
     assert got.articles["page_id"].to_list() == ["b-full"]
+
+
+def test_english_widget_city_over_its_temperature_is_one_reading():
+    lines = lines_of("Seoul\n12.5°C\nMin 8°C / Max 15°C\nWind 2.1 m/s\nHumidity 45%\nToday\n3°C\nBusan\n-1℃")
+    got = weather_readings(lines, stations=RULES.stations)
+    assert got.select("city", "station", "temperature_c").rows() == [("Seoul", "서울", 12.5), ("Busan", "부산", -1.0)]
+
+
+def test_the_station_table_resolves_every_widget_city_to_one_station_in_korea():
+    stations = RULES.stations
+    assert stations["name"].is_unique().all()
+    for city, station in [
+        ("백령", "백령도"),
+        ("강진", "강진군"),
+        ("경주", "경주시"),
+        ("울릉도", "울릉도"),
+        ("Seoul", "서울"),
+    ]:
+        assert stations.filter(name=city)["station"].item() == station
+    table = pl.read_csv(STATIONS)
+    assert table["latitude"].is_between(33.0, 38.7).all() and table["longitude"].is_between(124.5, 132.0).all()
+    assert table.height >= 90 and table["station"].is_unique().all()

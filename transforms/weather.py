@@ -20,6 +20,12 @@ WEATHER_ITEM = (
 )
 
 
+# English widgets (English-language Korean sites): the city alone on a line, the current temperature on the next;
+# min/max, wind and humidity lines follow and are not readings.
+ENGLISH_CITY = r"^(?P<city>[A-Z][a-z]+(?:[- ][A-Z]?[a-z]+)?)$"
+ENGLISH_TEMPERATURE = r"^(?:Now\s*)?(?P<temp>[-−]?\d{1,2}(?:\.\d+)?)\s*(?:℃|°C|° C)$"
+
+
 def capture_dates(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per page with a capture-date line: page_id, capture_date (the first such line's date)."""
     groups = first_match(pl.col("line"), CAPTURE_DATE_PATTERNS, ("y", "m", "d"))
@@ -42,8 +48,16 @@ def weather_readings(
     header, so a `℃` inside an article body is never taken for the widget. `stations` (name, station) maps
     every name a station is printed under to the station's name; names not in it are kept as printed.
     """
-    items = lines.with_columns(w=pl.col("line").str.extract_groups(WEATHER_ITEM)).unnest("w")
-    items = items.filter(pl.col("city").is_not_null())
+    korean = lines.with_columns(w=pl.col("line").str.extract_groups(WEATHER_ITEM)).unnest("w")
+    english = lines.with_columns(
+        city=pl.col("line").str.extract(ENGLISH_CITY, 1),
+        temp=pl.col("line").shift(-1).over("page_id").str.extract(ENGLISH_TEMPERATURE, 1),
+        condition=pl.lit(None, pl.String),
+    )
+    # an English city counts only when the station table knows it, so a stray word over a number is no reading
+    known = stations["name"] if stations is not None else pl.Series([], dtype=pl.String)
+    english = english.filter(pl.col("temp").is_not_null() & pl.col("city").is_in(known.implode()))
+    items = pl.concat([korean.select(english.columns), english]).filter(pl.col("city").is_not_null())
     if before_line is not None:
         items = items.join(before_line.rename({"line_no": "_stop"}), on="page_id", how="left").filter(
             pl.col("_stop").is_null() | (pl.col("line_no") < pl.col("_stop"))
