@@ -28,6 +28,11 @@ class ParseRules:
     )
     page_kinds: tuple[tuple[str, str], ...] = ()  # (kind, regex on the page text)
 
+    @property
+    def sites(self) -> dict[str, str]:
+        """Layout name -> the site it stands for."""
+        return {layout.name: layout.site for layout in self.layouts}
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -81,7 +86,7 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
     dates = capture_dates(lines)
     articles = _articles(lines, pages, rules).join(dates, on="page_id", how="left")
     articles = articles.with_columns(article_id=article_ids(articles))
-    ledger = _ledger(pages, articles, known, rules)
+    ledger = _ledger(pages, articles, known)
     ok_articles = ledger.filter(pl.col("status") == "article").select("page_id")
     kept_weather = ledger.filter(pl.col("status").is_in(["article", "not_article", "rejected"])).select("page_id")
     weather = (
@@ -93,7 +98,7 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
         .join(dates, on="page_id", how="left")
         .join(pages.select("page_id", "layout"), on="page_id", how="left")
         .join(articles.select("page_id", "site"), on="page_id", how="left")
-        .with_columns(site=pl.coalesce("site", "layout"))
+        .with_columns(site=pl.coalesce("site", pl.col("layout").replace_strict(rules.sites, default=None)))
     )
     return Parsed(
         pages=PAGES.conform(ledger).drop("run_id", "ingested_at"),
@@ -167,11 +172,10 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
     html = pages.filter("is_html")
     if html.is_empty():
         return articles.with_columns(url=pl.lit(None, pl.String))
-    sites = {layout.name: layout.site for layout in rules.layouts}
     meta_only = html.join(articles.select("page_id"), on="page_id", how="anti").filter(
         pl.col("meta_is_article") & pl.col("meta_title").is_not_null()
     )
-    meta_only = meta_only.select("page_id", site=pl.col("layout").replace_strict(sites, default="unknown"))
+    meta_only = meta_only.select("page_id", site=pl.col("layout").replace_strict(rules.sites, default="unknown"))
     articles = pl.concat([articles, meta_only], how="diagonal_relaxed")
     bodies = _html_bodies(html, lines, articles, rules)
     merged = articles.join(
@@ -199,7 +203,7 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
     )
 
 
-def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """Pages with their status and reason."""
     known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
     known_article = known.drop_nulls("article_id").select(article_key="article_id", known_article_key_page="page_id")
