@@ -65,9 +65,9 @@ def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None
 
 
 @task(name="extract-entities", cache_policy=NO_CACHE)
-def extract_entities(articles: pl.DataFrame) -> pl.DataFrame:
+def extract_entities(articles: pl.DataFrame, profiles_dir: str | None) -> pl.DataFrame:
     """Entity rows of a batch of articles."""
-    return entities(articles)
+    return entities(articles, load_rules([profiles_dir] if profiles_dir else []).lexicon)
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -164,7 +164,7 @@ def _parse_in_batches(
         with watch.stage("parse"):
             parsed = parse_batch(raw, known, profiles_dir)
         with watch.stage("entities"):
-            parsed["entities"] = extract_entities(parsed["articles"])
+            parsed["entities"] = extract_entities(parsed["articles"], profiles_dir)
         for name, frame in parsed.items():
             parts[name].append(frame)
         new_pages = parsed["pages"].select("page_id", "content_hash")

@@ -131,7 +131,7 @@ def extract(
         raise _fail(str(exc), EXIT_USAGE) from None
     raw = read_pages([str(p.resolve()) for p in pages])
     parsed = parse_pages(raw, rules)
-    found = entities(parsed.articles)
+    found = entities(parsed.articles, rules.lexicon)
     articles = {r["page_id"]: r for r in parsed.articles.to_dicts()}
     for page in parsed.pages.to_dicts():
         article = articles.get(page["page_id"])
@@ -146,6 +146,27 @@ def extract(
         else:
             title = article["title"] if article else "-"
             console.print(f"{page['source']}: {page['status']} ({page['reason']}) {title}", highlight=False)
+
+
+@app.command(name="entities")
+def entities_command(
+    source: Annotated[
+        Path | None, typer.Argument(help="Text file, one document per line [default: standard input].", dir_okay=False)
+    ] = None,
+) -> None:
+    """Print the people, organisations and places in each line of text, one JSON array per line:
+    [{"text", "type", "start", "end"}, ...] with character offsets into that line."""
+    from newsflow.profiles import load_lexicon
+    from transforms.entities import spans
+
+    if source is not None and not source.exists():
+        raise _fail(f"no such file: {source}", EXIT_USAGE)
+    stream = source.open(encoding="utf-8") if source else sys.stdin
+    lexicon = load_lexicon()
+    with stream:
+        for line in stream:
+            found = spans([line.rstrip("\n")], lexicon)[0]
+            sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
 
 
 @app.command()

@@ -92,6 +92,24 @@ def api_url(prefect_harness) -> str:
     return PREFECT_API_URL.value()
 
 
+def test_entities_reads_lines_and_prints_spans(tmp_path):
+    text = tmp_path / "docs.txt"
+    text.write_text("이재용 삼성전자 회장이 미국 뉴욕을 찾았다.\n\n경찰은 김씨를 조사했다.\n", encoding="utf-8")
+    result = invoke("entities", str(text))
+    assert result.exit_code == 0
+    first, empty, third = (json.loads(line) for line in result.output.splitlines())
+    assert first == [
+        {"text": "이재용", "type": "person", "start": 0, "end": 3},
+        {"text": "삼성전자", "type": "organisation", "start": 4, "end": 8},
+        {"text": "미국", "type": "location", "start": 13, "end": 15},
+        {"text": "뉴욕", "type": "location", "start": 16, "end": 18},
+    ]
+    assert empty == []
+    assert [e["text"] for e in third] == ["경찰", "김"]
+    piped = runner.invoke(app, ["entities"], input="손정의 소프트뱅크 회장\n")
+    assert json.loads(piped.output)[0] == {"text": "손정의", "type": "person", "start": 0, "end": 3}
+
+
 @pytest.mark.e2e
 def test_run_strict_exits_3_when_pages_are_rejected(api_url, tmp_path):
     result = newsflow("run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--strict", api_url=api_url)

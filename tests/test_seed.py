@@ -106,17 +106,50 @@ def test_body_is_the_ten_paragraphs_and_nothing_else(article):
     assert article["char_count"] == sum(len(p) for p in body)
 
 
-def test_people_with_their_organisation_and_title(seed):
+PEOPLE = {
+    "이재용": ("삼성전자", "회장"),
+    "한스 베스트베리": ("버라이즌", "CEO"),
+    "크리스티아노 아몬": ("퀄컴", "CEO"),
+    "마크 저커버그": ("메타", "CEO"),
+    "앤디 재시": ("아마존", "CEO"),
+    "전영현": (None, "DS부문장"),
+    "이정배": (None, "메모리사업부장"),
+    "요수아 벤지오": ("몬트리올대", "교수"),
+    "사티아 나델라": ("MS", "CEO"),
+    "손정의": ("소프트뱅크", "회장"),
+}
+
+
+@pytest.fixture(scope="module")
+def seed_entities(seed):
+    from newsflow.profiles import load_lexicon
     from transforms.entities import entities
 
-    found = entities(seed.articles)
+    return entities(seed.articles, load_lexicon())
+
+
+def test_people_with_their_organisation_and_title(seed_entities):
     people = {
-        r["canonical"]: (r["person_org"], r["person_title"]) for r in found.filter(entity_type="person").to_dicts()
+        r["canonical"]: (r["person_org"], r["person_title"])
+        for r in seed_entities.filter(entity_type="person").to_dicts()
     }
-    assert people["이재용"] == ("삼성전자", "회장")
-    assert people["손정의"] == ("소프트뱅크", "회장")
-    lee = found.filter(canonical="이재용").row(0, named=True)
-    assert (lee["mention_count"], lee["first_offset"]) == (3, 47)
+    assert {name: people.get(name) for name in PEOPLE} == PEOPLE
+
+
+def test_short_forms_count_for_the_full_name(seed, seed_entities):
+    lee = seed_entities.filter(canonical="이재용").row(0, named=True)
+    assert (lee["mention_count"], lee["first_offset"]) == (9, 47)  # 이재용 x3, 이 회장 x6
     assert "\n".join(seed.articles["body"][0])[47:50] == "이재용"
-    assert {"삼성전자", "소프트뱅크"} <= set(found.filter(entity_type="organisation")["canonical"])
-    assert not {city for city, _ in WEATHER} & set(found["canonical"])
+
+
+def test_organisations_and_places(seed_entities):
+    kinds = {(r["entity_type"], r["canonical"]) for r in seed_entities.to_dicts()}
+    organisations = {"삼성전자", "버라이즌", "퀄컴", "메타", "아마존", "소프트뱅크"}
+    places = {"미국", "뉴욕", "새너제이", "팔로 알토", "시애틀", "캐나다"}
+    assert {("organisation", o) for o in organisations} | {("location", p) for p in places} <= kinds
+
+
+def test_no_weather_city_of_the_page_header_is_an_entity_by_the_header(seed_entities):
+    # 서울 appears in the body once (AI 서울 정상회의); the 19 other widget cities never do
+    cities = {city for city, _ in WEATHER} - {"서울"}
+    assert not cities & set(seed_entities["canonical"])

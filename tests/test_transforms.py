@@ -180,7 +180,7 @@ def test_entities_from_name_org_title_chains():
     articles = pl.DataFrame(
         {"article_id": ["x"], "body": [["최민수 가나은행 행장이 말했다.", "최민수 행장은 웃었다."]]}
     )
-    got = entities(articles).sort("entity_type")
+    got = entities(articles, RULES.lexicon).sort("entity_type")
     assert got.select(
         "entity_type", "canonical", "mention_count", "first_offset", "person_title", "person_org"
     ).rows() == [

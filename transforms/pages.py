@@ -10,6 +10,7 @@ import polars.selectors as cs
 
 from newsflow.schema import ARTICLES, PAGES, WEATHER_SNAPSHOTS
 from transforms.articles import parse_articles
+from transforms.entities import Lexicon
 from transforms.html import html_bodies, html_pages
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
@@ -27,6 +28,7 @@ class ParseRules:
         default_factory=lambda: pl.DataFrame(schema={"name": pl.String, "station": pl.String})
     )
     page_kinds: tuple[tuple[str, str], ...] = ()  # (kind, regex on the page text)
+    lexicon: Lexicon = field(default_factory=Lexicon)  # word lists of the entity extractor
 
     @property
     def sites(self) -> dict[str, str]:

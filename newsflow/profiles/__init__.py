@@ -9,12 +9,14 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.entities import Lexicon
 from transforms.layouts import Layout, sort_layouts
 from transforms.pages import ParseRules
 
 PROFILE_DIR = Path(__file__).parent
 COMMON = "common.toml"
 STATIONS = PROFILE_DIR.parent / "data" / "stations.csv"
+LEXICON = PROFILE_DIR.parent / "data" / "lexicon"
 
 
 class ProfileError(ValueError):
@@ -68,7 +70,18 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> ParseRules:
     """Layouts, the station table and the kinds of non-article page, as parse_pages needs them."""
     common = _read(PROFILE_DIR / COMMON)
     kinds = tuple((kind, pattern) for kind, pattern in common.get("not_article", {}).items())
-    return ParseRules(layouts=load_layouts(extra_dirs), stations=_stations(), page_kinds=kinds)
+    return ParseRules(layouts=load_layouts(extra_dirs), stations=_stations(), page_kinds=kinds, lexicon=load_lexicon())
+
+
+def _words(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+@lru_cache(maxsize=1)
+def load_lexicon(folder: Path = LEXICON) -> Lexicon:
+    """The entity extractor's word lists: titles, organisations and locations (one entry per line)."""
+    return Lexicon.of(*(_words(folder / f"{name}.txt") for name in ("titles", "organisations", "locations")))
 
 
 @lru_cache(maxsize=1)
