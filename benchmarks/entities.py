@@ -46,10 +46,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Span = tuple[int, int, str]  # (start, end exclusive, KLUE tag), character offsets
 Sentence = tuple[str, list[Span]]
+T = TypeVar("T")
 
 SCORED = ("PS", "OG", "LC")
 TO_KLUE = {"person": "PS", "organisation": "OG", "location": "LC"}
@@ -110,10 +111,10 @@ def _overlap(a: Span, b: Span) -> int:
 
 def exact_matches(gold: Sequence[Span], predicted: Sequence[Span]) -> Counter[str]:
     """Matched entities per type: same start, end and type (each span used once)."""
-    shared = Counter(gold) & Counter(predicted)
-    return Counter({kind: 0 for kind in SCORED}) + Counter(
-        {kind: sum(n for span, n in shared.items() if span[2] == kind) for kind in SCORED}
-    )
+    matched: Counter[str] = Counter()
+    for span, n in (Counter(gold) & Counter(predicted)).items():
+        matched[span[2]] += n
+    return matched
 
 
 def overlap_matches(gold: Sequence[Span], predicted: Sequence[Span]) -> Counter[str]:
@@ -184,7 +185,8 @@ def span_text_mismatches(texts: Sequence[str], found: Sequence[Sequence[dict[str
     ]
 
 
-def timed[T](call: Callable[[], T]) -> tuple[T, float]:
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    """The call's result and its wall time in seconds."""
     start = time.perf_counter()
     result = call()
     return result, time.perf_counter() - start
@@ -260,7 +262,8 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
 
 
 def print_scores(scores: dict[str, Any]) -> None:
-    print(f"\n{'':<6} {'gold':>5} {'pred':>5}   {'exact P':>7} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}")
+    head = f"{'exact P':>7} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}"
+    print(f"\n{'':<6} {'gold':>5} {'pred':>5}   {head}")
     for kind in (*SCORED, "micro"):
         e, o = scores["exact"][kind], scores["overlap"][kind]
         print(
@@ -269,19 +272,23 @@ def print_scores(scores: dict[str, Any]) -> None:
         )
 
 
+def _timing_line(label: str, seconds: float, items: int, unit: str) -> str:
+    return f"  {label:<20} {seconds:>7.2f} s   {items / seconds:>8.1f} {unit}/s"
+
+
 def print_timing(timing: dict[str, Any], sentences: int) -> None:
     s, a = timing["sentences"], timing["articles"]
     print(f"\ntiming, same run, warm ({sentences} sentences one by one):")
-    print(f"  newsflow spans()     {s['newsflow_spans_s']:>7.2f} s   {sentences / s['newsflow_spans_s']:>8.0f} sentences/s")
-    print(f"  MeCab parse alone    {s['mecab_s']:>7.2f} s   {sentences / s['mecab_s']:>8.0f} sentences/s")
-    print(f"  newsflow / MeCab     {s['ratio']:>7.1f}x the time")
+    print(_timing_line("newsflow spans()", s["newsflow_spans_s"], sentences, "sentences"))
+    print(_timing_line("MeCab parse alone", s["mecab_s"], sentences, "sentences"))
+    print(f"  {'newsflow / MeCab':<20} {s['ratio']:>7.1f}x the time")
     print(
         f"\nseed-sized articles: {a['articles']} texts of {a['mean_chars']:.0f} characters on average "
         f"(consecutive KLUE sentences, one paragraph each):"
     )
-    print(f"  newsflow entities()  {a['newsflow_entities_s']:>7.2f} s   {a['newsflow_articles_per_s']:>8.1f} articles/s")
-    print(f"  MeCab parse alone    {a['mecab_s']:>7.2f} s   {a['mecab_articles_per_s']:>8.1f} articles/s")
-    print(f"  newsflow / MeCab     {a['ratio']:>7.1f}x the time ({a['entity_rows']} entity rows)")
+    print(_timing_line("newsflow entities()", a["newsflow_entities_s"], a["articles"], "articles"))
+    print(_timing_line("MeCab parse alone", a["mecab_s"], a["articles"], "articles"))
+    print(f"  {'newsflow / MeCab':<20} {a['ratio']:>7.1f}x the time ({a['entity_rows']} entity rows)")
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -314,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"KLUE-NER data not found at {args.data}; put ../shared/data beside the project or pass --data PATH",
             file=sys.stderr,
         )
+        return 2
+    if args.limit is not None and args.limit < 1:
+        print(f"--limit must be at least 1 (got {args.limit})", file=sys.stderr)
         return 2
     sentences = read_klue(args.data)[: args.limit]
     if not sentences:

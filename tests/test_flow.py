@@ -132,3 +132,14 @@ def test_one_weather_reading_per_site_capture_date_and_station_with_its_pages(st
     logical = query(store, "SELECT sum(pages) FROM weather_readings").item()
     assert logical == page_rows  # every page row is behind exactly one logical reading
     assert query(store, "SELECT count(*) FROM weather_readings WHERE latitude IS NULL").item() == 0
+
+
+def test_person_roles_lists_who_held_which_title_where(store):
+    got = query(
+        store,
+        """
+        SELECT person, organisation, title, strftime(registered_at, '%Y-%m-%d %H:%M') AS registered
+        FROM person_roles WHERE person = '박서진'
+    """,
+    )
+    assert got.rows() == [("박서진", "한빛은행", "행장", "2024-06-27 09:41")]

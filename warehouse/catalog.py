@@ -14,7 +14,7 @@ from warehouse.store import Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
 VIEWS_DIR = Path(__file__).parent / "views"
-DERIVED_VIEWS = ("stations", "weather_readings")  # built in this order, after the table views
+DERIVED_VIEWS = ("stations", "weather_readings", "person_roles")  # built in this order, after the table views
 
 
 def _quote(path: Path) -> str:
