@@ -24,6 +24,7 @@ ORG_SUFFIXES = (
     "병원", "센터", "당", "부", "청", "처", "원", "사", "社",
 )  # fmt: skip
 NOT_ENTITIES = {"CEO", "CFO", "CTO", "COO", "AI", "TV", "PC", "IT", "ICT", "SW", "S", "W", "OS", "PF", "GDP", "VS"}
+TITLE_MODIFIERS = {"전", "현", "前", "故", "고", "신임", "초대", "당시", "차기", "명예"}
 SURNAMES = set(
     "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도"
     "소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당화창"
@@ -183,6 +184,9 @@ def _name_units(before: list[Unit], lexicon: Lexicon) -> list[Unit]:
 def _chain(seq: list[Unit], i: int, lexicon: Lexicon) -> list[Mention]:
     """Mentions of a `NAME [PLACE] [ORG] TITLE` chain ending at units[i] (the title); [] when it is none."""
     title = seq[i].text
+    if i >= 1 and seq[i - 1].text in TITLE_MODIFIERS:  # 이명박 전 대통령: the title is 전 대통령
+        title = f"{seq[i - 1].text} {title}"
+        i -= 1
     if i + 2 < len(seq) and seq[i + 1].text == "겸" and _title(seq[i + 2], lexicon):
         title = f"{title} 겸 {seq[i + 2].text}"  # 사장 겸 CEO
     before: list[Unit] = []
