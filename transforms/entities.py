@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import polars as pl
 
@@ -43,6 +43,12 @@ class Lexicon:
     def of(cls, titles: Iterable[str], organisations: Iterable[str], locations: Iterable[str]) -> Lexicon:
         return cls(tuple(sorted(set(titles), key=len, reverse=True)), frozenset(organisations), frozenset(locations))
 
+    @cached_property
+    def title_suffix(self) -> re.Pattern[str]:
+        """A word that ends with a title of two or more letters (DS부문장, 메모리사업부장), 씨 and 기자 aside."""
+        suffixes = [t for t in self.titles if len(t) >= 2 and t != "기자"]
+        return re.compile("(?:" + "|".join(map(re.escape, suffixes)) + ")$") if suffixes else re.compile("(?!)")
+
 
 @dataclass(frozen=True)
 class Mention:
@@ -67,6 +73,7 @@ class Unit:
     semantic: list[str] = field(default_factory=list)
     closed: bool = False  # a particle or punctuation follows: no chain runs across it
     tail: str = ""  # the particle that closed it
+    kinds: dict[int, str | None] = field(default_factory=dict, repr=False)  # _kind per lexicon, computed once
 
 
 @lru_cache(maxsize=1)
@@ -132,13 +139,20 @@ def units(text: str) -> list[Unit]:
 
 
 def _title(unit: Unit, lexicon: Lexicon) -> str | None:
-    for title in lexicon.titles:
-        if unit.text == title or (unit.text.endswith(title) and len(title) >= 2 and title not in ("씨", "기자")):
-            return unit.text
+    if unit.text in lexicon.titles or lexicon.title_suffix.search(unit.text):
+        return unit.text
     return None
 
 
 def _kind(unit: Unit, lexicon: Lexicon) -> str | None:
+    """person, organisation, location, "proper" (a proper noun of unknown kind) or None."""
+    key = id(lexicon)
+    if key not in unit.kinds:
+        unit.kinds[key] = _classify(unit, lexicon)
+    return unit.kinds[key]
+
+
+def _classify(unit: Unit, lexicon: Lexicon) -> str | None:
     text = unit.text
     if text in lexicon.locations:
         return LOCATION
