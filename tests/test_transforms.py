@@ -234,3 +234,36 @@ def test_the_station_table_resolves_every_widget_city_to_one_station_in_korea():
     table = pl.read_csv(STATIONS)
     assert table["latitude"].is_between(33.0, 38.7).all() and table["longitude"].is_between(124.5, 132.0).all()
     assert table.height >= 90 and table["station"].is_unique().all()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("메타·아마존 등 빅테크가 투자했다.", [("organisation", "메타"), ("organisation", "아마존")]),
+        ("삼성전자는 MS와 손잡았다.", [("organisation", "삼성전자"), ("organisation", "MS")]),
+        (
+            "마크 저커버그 메타 CEO가 팔로 알토에서 말했다.",
+            [("person", "마크 저커버그"), ("organisation", "메타"), ("location", "팔로 알토")],
+        ),
+        ("이명박 전 대통령이 말했다.", [("person", "이명박")]),
+        ("경찰은 김씨를 조사했다.", [("organisation", "경찰"), ("person", "김")]),
+    ],
+)
+def test_entity_mentions(text, expected):
+    from transforms.entities import mentions
+
+    assert [(m.type, m.text) for m in mentions(text, RULES.lexicon)] == expected
+
+
+def test_a_person_keeps_title_and_organisation_and_short_forms_count():
+    from transforms.entities import article_entities
+
+    rows = article_entities("요수아 벤지오 캐나다 몬트리올대 교수가 왔다. 벤지오 교수는 웃었다.", RULES.lexicon)
+    person = next(r for r in rows if r["entity_type"] == "person")
+    assert (person["canonical"], person["person_org"], person["person_title"], person["mention_count"]) == (
+        "요수아 벤지오",
+        "몬트리올대",
+        "교수",
+        2,
+    )
+    assert ("location", "캐나다") in {(r["entity_type"], r["canonical"]) for r in rows}

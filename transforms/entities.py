@@ -23,6 +23,11 @@ ORG_SUFFIXES = (
     "공단", "협회", "재단", "연구소", "연구원", "위원회", "대학교", "대학", "대", "일보", "신문", "방송", "뉴스",
     "병원", "센터", "당", "부", "청", "처", "원", "사", "社",
 )  # fmt: skip
+# suffixes that make an organisation of any word long enough to name one (서울중앙지검, 국립과학수사연구원)
+STRONG_ORG_SUFFIXES = (
+    "위원회", "연구원", "연구소", "지검", "지법", "검찰청", "경찰서", "경찰청", "대학교", "공사", "공단", "협회",
+    "재단", "은행", "증권", "그룹", "전자", "일보", "방송", "구청", "시청", "군청", "도청", "법원", "노조", "조합",
+)  # fmt: skip
 NOT_ENTITIES = {"CEO", "CFO", "CTO", "COO", "AI", "TV", "PC", "IT", "ICT", "SW", "S", "W", "OS", "PF", "GDP", "VS"}
 TITLE_MODIFIERS = {"전", "현", "前", "故", "고", "신임", "초대", "당시", "차기", "명예"}
 SURNAMES = set(
@@ -169,6 +174,8 @@ def _classify(unit: Unit, lexicon: Lexicon) -> str | None:
     if proper and "지명" in unit.semantic and not text.endswith(ORG_SUFFIXES):
         return LOCATION
     if (proper or re.match(r"[A-Z]", text)) and text.endswith(ORG_SUFFIXES):
+        return ORGANISATION
+    if any(text.endswith(suffix) and len(text) >= len(suffix) + 2 for suffix in STRONG_ORG_SUFFIXES):
         return ORGANISATION
     return "proper" if proper else None
 
