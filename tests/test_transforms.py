@@ -267,3 +267,14 @@ def test_a_person_keeps_title_and_organisation_and_short_forms_count():
         2,
     )
     assert ("location", "캐나다") in {(r["entity_type"], r["canonical"]) for r in rows}
+
+
+def test_an_organisation_before_the_name_is_the_persons_organisation():
+    from transforms.entities import article_entities
+
+    rows = article_entities("삼성전자 이재용 회장이 왔다. 이재용은 회장이 되었다.", RULES.lexicon)
+    assert [
+        (r["canonical"], r["person_org"], r["person_title"], r["mention_count"])
+        for r in rows
+        if r["entity_type"] == "person"
+    ] == [("이재용", "삼성전자", "회장", 2)]

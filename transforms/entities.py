@@ -214,10 +214,9 @@ def _chain(seq: list[Unit], i: int, lexicon: Lexicon) -> list[Mention]:
     j = i - 1
     while j >= 0 and len(before) < 5:
         unit = seq[j]
-        closed_by_name = unit.closed and unit.tail == "의" and len(unit.text) == 2 and unit.text[0] in SURNAMES
-        if unit.closed and not closed_by_name and j != i - 1:
-            break
-        if unit.closed and j == i - 1:
+        # a particle ends the chain (이재용은 회장 ...), except MeCab's 의 cut off a name (손정 + 의 소프트뱅크 회장)
+        name_cut = unit.tail == "의" and len(unit.text) == 2 and unit.text[0] in SURNAMES and j != i - 1
+        if unit.closed and not name_cut:
             break
         before.insert(0, unit)
         j -= 1
@@ -235,6 +234,9 @@ def _chain(seq: list[Unit], i: int, lexicon: Lexicon) -> list[Mention]:
     names = _name_units(before, lexicon)
     if not names:
         return []
+    ahead = before[: before.index(names[0])]
+    if org is None and ahead and _kind(ahead[-1], lexicon) == ORGANISATION:
+        org = ahead[-1]  # 삼성전자 이재용 회장: the organisation may come first
     name_text = " ".join(u.text + ("의" if u.tail == "의" and u is names[-1] and org else "") for u in names)
     found = [
         Mention(PERSON, name_text, names[0].start, names[0].start + len(name_text), title, org.text if org else None)
