@@ -28,6 +28,7 @@ STRONG_ORG_SUFFIXES = (
     "위원회", "연구원", "연구소", "지검", "지법", "검찰청", "경찰서", "경찰청", "대학교", "공사", "공단", "협회",
     "재단", "은행", "증권", "그룹", "전자", "일보", "방송", "구청", "시청", "군청", "도청", "법원", "노조", "조합",
 )  # fmt: skip
+_STRONG_ORG = re.compile("(?:" + "|".join(STRONG_ORG_SUFFIXES) + ")$")
 NOT_ENTITIES = {"CEO", "CFO", "CTO", "COO", "AI", "TV", "PC", "IT", "ICT", "SW", "S", "W", "OS", "PF", "GDP", "VS"}
 TITLE_MODIFIERS = {"전", "현", "前", "故", "고", "신임", "초대", "당시", "차기", "명예"}
 SURNAMES = set(
@@ -88,19 +89,19 @@ def _tagger():
     return mecab.MeCab()._tagger  # the raw C tagger: the wrapper's per-token objects cost 5x the parse
 
 
+_MECAB_LINE = re.compile(r"^([^\t\n]+)\t([^,\n]+),([^,\n]+)", re.MULTILINE)
+
+
 def morphemes(text: str) -> list[tuple[str, str, str, int, int]]:
     """(surface, pos, semantic class, start, end) of each morpheme, offsets in characters of `text`."""
     found, cursor = [], 0
-    for line in _tagger().parse(text).split("\n"):
-        if "\t" not in line:
-            continue
-        surface, features = line.split("\t", 1)
-        parts = features.split(",")
-        start = text.find(surface, cursor)
+    find = text.find
+    for surface, pos, semantic in _MECAB_LINE.findall(_tagger().parse(text)):
+        start = find(surface, cursor)
         if start < 0:
             continue
         cursor = start + len(surface)
-        found.append((surface, parts[0], parts[1] if len(parts) > 1 else "*", start, cursor))
+        found.append((surface, pos, semantic, start, cursor))
     return found
 
 
@@ -175,7 +176,8 @@ def _classify(unit: Unit, lexicon: Lexicon) -> str | None:
         return LOCATION
     if (proper or re.match(r"[A-Z]", text)) and text.endswith(ORG_SUFFIXES):
         return ORGANISATION
-    if any(text.endswith(suffix) and len(text) >= len(suffix) + 2 for suffix in STRONG_ORG_SUFFIXES):
+    strong = _STRONG_ORG.search(text)
+    if strong and strong.start() >= 2:
         return ORGANISATION
     return "proper" if proper else None
 
