@@ -52,6 +52,18 @@ def classify_lines(lines: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     )
 
 
+def classify_by_layout(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFrame | None:
+    """classify_lines for lines of pages of every layout (each page's by its own `layout`); None when no line has
+    a known layout. One pass of literal-pattern expressions per layout, never per page."""
+    by_name = {lay.name: lay for lay in layouts}
+    parts = [
+        classify_lines(group, by_name[name])
+        for (name,), group in lines.partition_by("layout", as_dict=True).items()
+        if name in by_name
+    ]
+    return pl.concat(parts, how="vertical_relaxed") if parts else None
+
+
 def _first_line(condition: pl.Expr, default: int = NO_LINE) -> pl.Expr:
     """Per page: the smallest line_no where the condition holds."""
     return pl.when(condition).then(pl.col("line_no")).min().over("page_id").fill_null(default)
@@ -167,19 +179,10 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
     captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or body still
     gets a row (title or body empty) so the ledger can say why it is not an article.
     """
-    by_name = {lay.name: lay for lay in layouts}
-    parts = [
-        classify_lines(group, by_name[name])
-        for (name,), group in lines.partition_by("layout", as_dict=True).items()
-        if name in by_name
-    ]
-    if not parts:
+    classified = classify_by_layout(lines, layouts)
+    if classified is None:
         return pl.DataFrame()
-    roles = (
-        _line_roles(pl.concat(parts, how="vertical_relaxed"))
-        .filter(pl.col("anchor") < NO_LINE)
-        .sort("page_id", "line_no")
-    )
+    roles = _line_roles(classified).filter(pl.col("anchor") < NO_LINE).sort("page_id", "line_no")
     n = pl.col("line_no")
     heads = roles.group_by("page_id", maintain_order=True).agg(
         site=pl.col("site").first(),

@@ -13,7 +13,7 @@ from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 from lxml import html as lxml_html
 
-from transforms.articles import classify_lines
+from transforms.articles import classify_by_layout
 from transforms.layouts import Layout
 
 HTML_START = r"(?is)^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<meta|<body)"
@@ -138,15 +138,10 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         .drop_nulls("line")
         .with_columns(line_no=pl.int_range(pl.len(), dtype=pl.Int32).over("page_id"))
     )
-    by_name = {lay.name: lay for lay in layouts}
-    parts = [
-        classify_lines(group, by_name[name])
-        for (name,), group in lines.partition_by("layout", as_dict=True).items()
-        if name in by_name
-    ]
-    if not parts:
+    classified = classify_by_layout(lines, layouts)
+    if classified is None:
         return pl.DataFrame(schema={"page_id": pl.String, "body": pl.List(pl.String)})
-    classified = pl.concat(parts, how="vertical_relaxed").sort("page_id", "line_no")
+    classified = classified.sort("page_id", "line_no")
     if header is not None:
         classified = classified.join(header.select("page_id", "line").unique(), on=["page_id", "line"], how="anti")
     ended = (pl.col("is_end").cum_sum().over("page_id")) > 0
