@@ -109,7 +109,7 @@ def test_body_is_the_ten_paragraphs_and_nothing_else(article):
 PEOPLE = {
     "이재용": ("삼성전자", "회장"),
     "한스 베스트베리": ("버라이즌", "CEO"),
-    "크리스티아노 아몬": ("퀄컴", "CEO"),
+    "크리스티아노 아몬": ("퀄컴", "사장 겸 CEO"),  # the caption's fuller title
     "마크 저커버그": ("메타", "CEO"),
     "앤디 재시": ("아마존", "CEO"),
     "전영현": (None, "DS부문장"),

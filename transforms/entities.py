@@ -304,8 +304,10 @@ def _short_forms(person: Mention) -> list[str]:
     return [f"{head} {title}", f"{head} {title.split()[-1]}"]
 
 
-def article_entities(text: str, lexicon: Lexicon) -> list[dict]:
-    """Entity rows of one article text: type, text, canonical, mention_count, first_offset, title, org."""
+def article_entities(text: str, lexicon: Lexicon, captions: str = "") -> list[dict]:
+    """Entity rows of one article text: type, text, canonical, mention_count, first_offset, title, org.
+    `captions` (the photo captions) can only make a person's title fuller (퀄컴 CEO -> 퀄컴 사장 겸 CEO): counts and
+    offsets are the body's."""
     found = mentions(text, lexicon)
     rows: dict[tuple[str, str], dict] = {}
     for m in found:
@@ -329,6 +331,11 @@ def article_entities(text: str, lexicon: Lexicon) -> list[dict]:
         if kind == PERSON and row["person_title"]:
             person = Mention(PERSON, name, row["first_offset"], row["first_offset"] + len(name), row["person_title"])
             row["mention_count"] += sum(text.count(form) for form in set(_short_forms(person)))
+    for m in mentions(captions, lexicon) if captions else []:
+        row = rows.get((PERSON, m.text))
+        fuller = m.title and row and row["person_title"] and m.title != row["person_title"]
+        if fuller and m.title.endswith(row["person_title"]) and (m.org or None) == row["person_org"]:
+            row["person_title"] = m.title
     return list(rows.values())
 
 
@@ -346,15 +353,21 @@ def body_text(body: pl.Expr) -> pl.Expr:
 def entities(articles: pl.DataFrame, lexicon: Lexicon) -> pl.DataFrame:
     """One row per (article, entity).
 
-    Input: article_id, body (list of paragraphs). Output columns: article_id, entity_type (person, organisation,
-    location), text (first mention as written), canonical (the full name within the article), mention_count
-    (mentions in the body, short forms of a person included), first_offset (character offset of the first
-    mention in `body_text`), person_title and person_org (for a person: what the article calls them, and where).
+    Input: article_id, body (list of paragraphs), optionally captions (list of {text, credit}).
+    Output columns: article_id, entity_type (person, organisation, location), text (first mention as written),
+    canonical (the full name within the article), mention_count (mentions in the body, short forms of a person
+    included), first_offset (character offset of the first mention in `body_text`), person_title and person_org
+    (for a person: what the article calls them, and where).
     """
+    captions = (
+        pl.col("captions").list.eval(pl.element().struct.field("text")).list.join("\n")
+        if "captions" in articles.columns
+        else pl.lit("")
+    )
     found = articles.select(
         "article_id",
-        row=body_text(pl.col("body")).map_elements(
-            lambda t: article_entities(t, lexicon), return_dtype=pl.List(ENTITY_ROW)
+        row=pl.struct(text=body_text(pl.col("body")), captions=captions.fill_null("")).map_elements(
+            lambda a: article_entities(a["text"], lexicon, a["captions"]), return_dtype=pl.List(ENTITY_ROW)
         ),
     )
     return found.explode("row").drop_nulls("row").unnest("row") if found.height else _empty()
