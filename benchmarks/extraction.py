@@ -47,7 +47,6 @@ SHINGLE = 4
 BATCH = 50
 PUBLISHED_TRAFILATURA_F1 = 0.958  # scrapinghub/article-extraction-benchmark README, trafilatura 2.0.0
 TRAFILATURA_OPTIONS: dict[str, Any] = {"include_comments": False}  # as the benchmark's run_trafilatura.py
-SYSTEMS = ("newsflow", "trafilatura")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from functools import cached_property, lru_cache
 import polars as pl
 
 PERSON, ORGANISATION, LOCATION = "person", "organisation", "location"
-NOMINAL = {"NNP", "NNG", "NNB", "SL", "SH", "SN", "XPN", "XSN", "NR"}
 ORG_SUFFIXES = (
     "전자", "그룹", "은행", "증권", "보험", "카드", "건설", "화학", "제약", "바이오", "항공", "통신", "텔레콤", "공사",
     "공단", "협회", "재단", "연구소", "연구원", "위원회", "대학교", "대학", "대", "일보", "신문", "방송", "뉴스",

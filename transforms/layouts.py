@@ -87,14 +87,6 @@ def layout_of_pages(text: pl.Expr, layouts: Sequence[Layout]) -> pl.Expr:
     return expr
 
 
-def group_names(patterns: Sequence[str]) -> list[str]:
-    """Named groups used by any of the patterns, in first-seen order."""
-    names: dict[str, None] = {}
-    for pattern in patterns:
-        names.update(dict.fromkeys(re.compile(pattern).groupindex))
-    return list(names)
-
-
 def first_match(line: pl.Expr, patterns: Sequence[str], fields: Sequence[str]) -> pl.Expr:
     """Struct of the named groups of the first pattern that matches the line (all fields null if none)."""
     dtype = pl.Struct(dict.fromkeys(fields, pl.String))
