@@ -33,7 +33,9 @@ Timing, in the same run, after one warm-up call of each (dictionary loading excl
 * seed-sized articles: 300 texts of about 1,600 characters (the seed article's size) made of consecutive
   KLUE sentences, one paragraph each, going round the sentences again when they run out; `entities(frame,
   lexicon)` on a polars frame {article_id, body} of them against MeCab alone on the same texts (the paragraphs
-  joined with newlines, as the extractor sees them); articles per second for both and the ratio.
+  joined with newlines, as the extractor sees them); articles per second for both and the ratio;
+* the entity stage as the flow runs it: the same frame through `newsflow.workers.EntityWorkers` (one worker
+  process per core, started and warmed up before the clock starts) against MeCab alone in as many processes.
 """
 
 from __future__ import annotations
@@ -197,6 +199,32 @@ def mecab_parse_all(tagger: Any, texts: Sequence[str]) -> int:
     return sum(len(tagger.parse(text)) for text in texts)
 
 
+_worker_tagger: Any = None
+
+
+def _parse_slice(texts: Sequence[str]) -> int:
+    global _worker_tagger
+    if _worker_tagger is None:
+        import mecab
+
+        _worker_tagger = mecab.MeCab()._tagger
+    return mecab_parse_all(_worker_tagger, texts)
+
+
+def mecab_in_processes(texts: Sequence[str], workers: int) -> float:
+    """Seconds MeCab alone takes over the texts in `workers` processes (started and warmed up beforehand)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_parse_slice, [texts[:1]] * workers))
+        size = -(-len(texts) // (2 * workers))
+        _, seconds = timed(
+            lambda: list(pool.map(_parse_slice, [texts[i : i + size] for i in range(0, len(texts), size)]))
+        )
+    return seconds
+
+
 def seed_sized_articles(sentences: Sequence[str], count: int = ARTICLES, size: int = ARTICLE_CHARS) -> list[list[str]]:
     """`count` articles of consecutive sentences (one paragraph each), each closed once its text reaches `size`
     characters; the sentences are gone through again from the start when they run out."""
@@ -216,6 +244,7 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     import polars as pl
 
     from newsflow.profiles import load_rules
+    from newsflow.workers import EntityWorkers, default_workers
     from transforms.entities import entities, spans
 
     lexicon = load_rules().lexicon
@@ -232,6 +261,11 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     joined = ["\n".join(body) for body in articles]
     _, article_mecab_s = timed(lambda: mecab_parse_all(tagger, joined))
     rows, article_s = timed(lambda: entities(frame, lexicon))
+    workers = default_workers()
+    with EntityWorkers(workers).start() as stage:
+        staged, stage_s = timed(lambda: stage(frame))
+    stage_mecab_s = mecab_in_processes(joined, workers)
+    assert staged.equals(rows), "the worker processes found other entities than one process"
 
     scores = score([gold for _, gold in sentences], [to_klue(f) for f in found])
     mismatches = span_text_mismatches(texts, found)
@@ -253,6 +287,15 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
                 "newsflow_articles_per_s": len(articles) / article_s,
                 "mecab_articles_per_s": len(articles) / article_mecab_s,
                 "ratio": article_s / article_mecab_s,
+            },
+            "stage": {
+                "workers": workers,
+                "articles": len(articles),
+                "newsflow_stage_s": stage_s,
+                "mecab_s": stage_mecab_s,
+                "newsflow_articles_per_s": len(articles) / stage_s,
+                "mecab_articles_per_s": len(articles) / stage_mecab_s,
+                "ratio": stage_s / stage_mecab_s,
             },
         },
     }
@@ -289,6 +332,11 @@ def print_timing(timing: dict[str, Any], sentences: int) -> None:
     print(_timing_line("newsflow entities()", a["newsflow_entities_s"], a["articles"], "articles"))
     print(_timing_line("MeCab parse alone", a["mecab_s"], a["articles"], "articles"))
     print(f"  {'newsflow / MeCab':<20} {a['ratio']:>7.1f}x the time ({a['entity_rows']} entity rows)")
+    w = timing["stage"]
+    print(f"\nthe entity stage as the flow runs it, {w['workers']} worker processes, same articles:")
+    print(_timing_line("newsflow EntityWorkers", w["newsflow_stage_s"], w["articles"], "articles"))
+    print(_timing_line(f"MeCab alone x{w['workers']}", w["mecab_s"], w["articles"], "articles"))
+    print(f"  {'newsflow / MeCab':<20} {w['ratio']:>7.1f}x the time")
 
 
 def print_report(result: dict[str, Any]) -> None:

