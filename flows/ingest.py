@@ -21,7 +21,7 @@ from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
 from newsflow.profiles import load_rules
 from newsflow.schema import ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
-from transforms.entities import entities
+from newsflow.workers import EntityWorkers
 from transforms.pages import parse_pages, rejected_by_validation
 from warehouse.catalog import refresh_catalog
 from warehouse.store import Warehouse
@@ -65,9 +65,9 @@ def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None
 
 
 @task(name="extract-entities", cache_policy=NO_CACHE)
-def extract_entities(articles: pl.DataFrame, profiles_dir: str | None) -> pl.DataFrame:
-    """Entity rows of a batch of articles."""
-    return entities(articles, load_rules([profiles_dir] if profiles_dir else []).lexicon)
+def extract_entities(articles: pl.DataFrame, workers: EntityWorkers) -> pl.DataFrame:
+    """Entity rows of a batch of articles, shared out among the worker processes."""
+    return workers(articles)
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -107,7 +107,11 @@ class Stopwatch:
 
 @flow(name="newsflow-ingest", log_prints=True)
 def ingest(
-    sources: list[str], warehouse: str = "warehouse", batch_size: int = 2000, profiles_dir: str | None = None
+    sources: list[str],
+    warehouse: str = "warehouse",
+    batch_size: int = 2000,
+    profiles_dir: str | None = None,
+    workers: int = 0,
 ) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary."""
     logger = get_run_logger()
@@ -123,7 +127,8 @@ def ingest(
     summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths))
     logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
 
-    tables = _parse_in_batches(paths, known, batch_size, profiles_dir, summary, watch)
+    with EntityWorkers(workers or None, profiles_dir) as entity_workers:
+        tables = _parse_in_batches(paths, known, batch_size, profiles_dir, entity_workers, summary, watch)
     with watch.stage("validate"):
         validations = validate_tables(tables)
     landed = _tables_to_land(run_id, started, validations)
@@ -147,6 +152,7 @@ def _parse_in_batches(
     known: pl.DataFrame,
     batch_size: int,
     profiles_dir: str | None,
+    entity_workers: EntityWorkers,
     summary: RunSummary,
     watch: Stopwatch,
 ) -> dict[str, pl.DataFrame]:
@@ -164,7 +170,7 @@ def _parse_in_batches(
         with watch.stage("parse"):
             parsed = parse_batch(raw, known, profiles_dir)
         with watch.stage("entities"):
-            parsed["entities"] = extract_entities(parsed["articles"], profiles_dir)
+            parsed["entities"] = extract_entities(parsed["articles"], entity_workers)
         for name, frame in parsed.items():
             parts[name].append(frame)
         new_pages = parsed["pages"].select("page_id", "content_hash")

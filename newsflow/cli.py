@@ -59,6 +59,9 @@ def run(
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
 ) -> None:
     """Run the ingest flow over SOURCES into the warehouse and print a summary."""
@@ -81,6 +84,7 @@ def run(
             sources,
             warehouse=settings.warehouse,
             batch_size=batch_size or settings.batch_size,
+            workers=settings.workers if workers is None else workers,
             profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
         )
     except Exception as exc:  # a stage crashed: nothing was committed

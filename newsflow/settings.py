@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     warehouse: str = "warehouse"  # folder of the Parquet tables and warehouse.duckdb
     batch_size: int = 2000  # pages per Prefect task run
     profiles_dir: Path | None = None  # extra layout profiles (*.toml) beside the bundled ones
+    workers: int = 0  # processes for the entity stage (MeCab holds the GIL); 0 = one per core, 1 = in-process
 
 
 def configure_prefect() -> None:

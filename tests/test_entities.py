@@ -1,0 +1,56 @@
+"""The entity extractor's building blocks: morpheme offsets, units, and the stage across worker processes."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from newsflow.profiles import load_lexicon
+from newsflow.workers import MIN_PARALLEL_ARTICLES, EntityWorkers
+from tests.conftest import parse_files
+from transforms.entities import entities, morpheme_frame, unit_frame
+
+LEXICON = load_lexicon()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "삼성전자  이재용 회장은\n버라이즌에 갔다.",
+        "사티아 나델라\tMS CEO, AT&T·메타\u00a0등",
+        "구분자\x1e와\x1f가 든 글",  # MeCab's output separators inside the text must not shift offsets
+        "  앞에 빈칸이 있는 글   ",
+    ],
+)
+def test_every_morpheme_offset_points_at_its_surface(text):
+    morphs = morpheme_frame([text, "둘째 글"])
+    first = morphs.filter(doc=0)
+    for surface, start, end in first.select("surface", "start", "end").iter_rows():
+        assert text[start:end] == surface.translate({0x1E: " ", 0x1F: " "})
+    assert first["end"].max() == len(text.rstrip())
+    assert morphs.filter(doc=1)["start"].min() == 0  # offsets start again in each text
+
+
+def test_units_lose_their_particles_and_know_what_closed_them():
+    units = unit_frame(["삼성전자는 MS와 손잡았다. 손정의 소프트뱅크 회장", "회장"], LEXICON)
+    rows = units.select("doc", "text", "kind", "title", "closed", "tail", "index").rows()
+    assert rows[:2] == [
+        (0, "삼성전자", "organisation", False, True, "는", 0),
+        (0, "MS", "organisation", False, True, "와", 1),
+    ]
+    assert (0, "손정", "person", False, True, "의", 3) in rows  # MeCab reads 손정의 as 손정 + 의
+    assert (0, "소프트뱅크", "organisation", False, False, " ", 4) in rows
+    assert rows[-2] == (0, "회장", None, True, False, "", 5)
+    assert rows[-1] == (1, "회장", None, True, False, "", 0)
+
+
+def test_worker_processes_find_what_one_process_finds(seed_path):
+    seed = parse_files(seed_path)
+    articles = pl.concat(
+        [seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL_ARTICLES + 6)]
+    )
+    with EntityWorkers(2) as workers:
+        got = workers(articles)
+    expected = entities(articles, LEXICON)
+    assert got.height == expected.height > 0
+    assert got.equals(expected)
