@@ -3,6 +3,14 @@ and those that go to quarantine.
 
 Each expectation has a severity: `critical` failures send the failing rows to quarantine, `warning` failures
 are only reported. GX has no polars engine, so a batch is validated as an Arrow-backed pandas frame.
+
+Two additions to GX's own suite format, both resolved here before GX sees the suite:
+
+* `"value_set_of": "TABLE.COLUMN"` fills an `expect_column_values_to_be_in_set` with the values of another
+  table's column at validation time: the relationships (every `entities.article_id` in `articles`) and the
+  station table. The flow validates tables parent first and passes the parent's valid rows.
+* a suite may name derived columns (`derived_columns` below: the latest plausible registration time, reporter names
+  joined, readings per widget); they are computed in polars and validated like any other column.
 """
 
 from __future__ import annotations
@@ -10,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,6 +32,28 @@ from newsflow.schema import QUARANTINE, Table
 SUITE_DIR = Path(__file__).parent / "suites"
 ROW = "__row__"
 SEVERITIES = ("critical", "warning")
+INDEX = "newsflow_index"  # meta key: the expectation's place in its suite file
+KOREA = "Asia/Seoul"
+
+
+def derived_columns(table: str) -> dict[str, pl.Expr]:
+    """Columns some expectations check that no table has, computed from the table's own columns when it is
+    validated (`now` is read then)."""
+    if table == "articles":
+        end_of_capture_day = (
+            pl.col("capture_date").cast(pl.Datetime("us")) + pl.duration(days=1)
+        ).dt.replace_time_zone(KOREA)
+        return {
+            # registered at most one day after the capture; a page with no capture date was captured by now
+            "registered_at_limit": pl.coalesce(
+                end_of_capture_day, pl.lit(datetime.now(UTC)).dt.convert_time_zone(KOREA)
+            )
+            + pl.duration(days=1),
+            "reporter_names": pl.col("reporters").list.eval(pl.element().struct.field("name")).list.join("|"),
+        }
+    if table == "weather_snapshots":
+        return {"widget_readings": pl.len().over("page_id").cast(pl.Int64)}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -55,13 +87,21 @@ def load_suite(table: str) -> dict[str, Any]:
     return suite
 
 
+def _columns(item: dict[str, Any]) -> list[str]:
+    kwargs = item.get("kwargs", {})
+    return [c for c in (kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")) if c] + list(
+        kwargs.get("column_list", [])
+    )
+
+
 def expectation_name(item: dict[str, Any]) -> str:
-    column = item.get("kwargs", {}).get("column")
-    return f"{item['type']}({column})" if column else item["type"]
+    """How quarantine and reports name an expectation: its type and columns, e.g. expect_..._not_be_null(title)."""
+    columns = _columns(item)
+    return f"{item['type']}({','.join(columns)})" if columns else item["type"]
 
 
 def _columns_used(suite: dict[str, Any]) -> list[str]:
-    return sorted({c for item in suite["expectations"] if (c := item.get("kwargs", {}).get("column"))})
+    return sorted({c for item in suite["expectations"] for c in _columns(item)})
 
 
 def quarantine_rows(table: Table, rows: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
@@ -76,29 +116,14 @@ def quarantine_rows(table: Table, rows: pl.DataFrame, failed: pl.DataFrame) -> p
     ).pipe(lambda f: QUARANTINE.conform(f).drop("run_id"))
 
 
-ORPHANED = "article_not_quarantined(article_id)"
-
-
-def quarantine_orphans(child: Validation, table: Table, quarantined_articles: pl.DataFrame) -> Validation:
-    """Move the rows of `child` (a table with article_id) whose article went to quarantine into quarantine too,
-    so every landed row's article_id is in `articles`."""
-    article_ids = quarantined_articles["row"].str.json_path_match("$.article_id")
-    rows = child.valid.with_row_index(ROW)
-    failed = rows.filter(pl.col("article_id").is_in(article_ids.implode())).select(ROW, expectation=pl.lit(ORPHANED))
-    if failed.is_empty():
-        return child
-    return replace(
-        child,
-        valid=rows.filter(~pl.col(ROW).is_in(failed[ROW].implode())).drop(ROW),
-        quarantine=pl.concat([child.quarantine, quarantine_rows(table, rows, failed)]),
-    )
-
-
 class Validator:
-    """Validates frames against the suites; one GX context per process, built on first use."""
+    """Validates frames against the suites; one GX context per run, built on first use (GX is imported then).
 
-    def __init__(self) -> None:
-        self._suites: dict[str, tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]] = {}
+    `references` are tables a `value_set_of` may name besides those passed to `validate` (the station table)."""
+
+    def __init__(self, references: Mapping[str, pl.DataFrame] | None = None) -> None:
+        self.references = dict(references or {})
+        self._results: dict[str, Any] = {}  # GX's result per table validated, for Data Docs
 
     @cached_property
     def _gx(self) -> tuple[Any, Any]:
@@ -123,27 +148,38 @@ class Validator:
     def _source(self) -> Any:
         return self._gx[1].data_sources.add_pandas("newsflow")
 
-    def _suite(self, table: str) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
-        """The GX suite of a table (built once) and its expectations' spec entries by GX expectation id."""
-        if table not in self._suites:
-            gx, context = self._gx
-            from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    def _suite(self, table: str, related: Mapping[str, pl.DataFrame]) -> tuple[Any, dict[str, Any]]:
+        """The GX suite of a table with its value sets filled in; each expectation's meta carries its place in
+        the spec (`INDEX`), since GX reports results in an order of its own."""
+        gx, _ = self._gx
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-            spec = load_suite(table)
-            suite = gx.ExpectationSuite(name=table)
-            for item in spec["expectations"]:
-                suite.add_expectation_configuration(
-                    ExpectationConfiguration(
-                        type=item["type"],
-                        kwargs=item["kwargs"],
-                        meta=item.get("meta", {}),
-                        severity=item.get("severity", "critical"),
-                    )
+        spec = load_suite(table)
+        suite = gx.ExpectationSuite(name=table)
+        for index, item in enumerate(spec["expectations"]):
+            kwargs = dict(item["kwargs"])
+            if "value_set_of" in item:
+                kwargs["value_set"] = self._values_of(item["value_set_of"], related, table)
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(
+                    type=item["type"],
+                    kwargs=kwargs,
+                    meta={
+                        **item.get("meta", {}),
+                        INDEX: index,
+                        **({"value_set_of": item["value_set_of"]} if "value_set_of" in item else {}),
+                    },
+                    severity=item.get("severity", "critical"),
                 )
-            suite = context.suites.add(suite)
-            by_id = {e.id: item for e, item in zip(suite.expectations, spec["expectations"], strict=True)}
-            self._suites[table] = (suite, spec, by_id)
-        return self._suites[table]
+            )
+        return suite, spec
+
+    def _values_of(self, reference: str, related: Mapping[str, pl.DataFrame], table: str) -> list[Any]:
+        name, _, column = reference.partition(".")
+        frames = {**self.references, **related}
+        if name not in frames:
+            raise ValueError(f"the {table} suite checks values against {reference}: pass the {name} table to validate")
+        return frames[name].get_column(column).drop_nulls().unique().sort().to_list()
 
     def _batch(self, table: str, frame: Any) -> Any:
         asset = next((a for a in self._source.assets if a.name == table), None)
@@ -152,20 +188,23 @@ class Validator:
             asset.add_batch_definition_whole_dataframe("all")
         return asset.get_batch_definition("all").get_batch(batch_parameters={"dataframe": frame})
 
-    def validate(self, table: Table, frame: pl.DataFrame) -> Validation:
-        """Split `frame` (rows of `table`, any extra columns ignored) into valid rows and quarantine rows."""
-        suite, spec, by_id = self._suite(table.name)
+    def validate(
+        self, table: Table, frame: pl.DataFrame, related: Mapping[str, pl.DataFrame] | None = None
+    ) -> Validation:
+        """Split `frame` (rows of `table`, any extra columns ignored) into valid rows and quarantine rows.
+        `related` gives the tables the suite's `value_set_of` entries name (for articles: pages)."""
+        suite, spec = self._suite(table.name, related or {})
         rows = frame.with_row_index(ROW)
-        if frame.is_empty():
-            return Validation(table.name, frame, QUARANTINE.empty().drop("run_id"), ())
+        derived = {name: expr for name, expr in derived_columns(table.name).items() if name in _columns_used(spec)}
         used = [c for c in _columns_used(spec) if c in frame.columns]
-        view = rows.select(ROW, *used).to_pandas(use_pyarrow_extension_array=True)
+        view = rows.select(ROW, *used, **derived).to_pandas(use_pyarrow_extension_array=True)
         outcome = self._batch(table.name, view).validate(
             suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
         )
+        self._results[table.name] = (suite, outcome)
         results, failures = [], []
         for result in outcome.results:
-            item = by_id[result.expectation_config.id]
+            item = spec["expectations"][result.expectation_config.meta[INDEX]]
             name, severity = expectation_name(item), item.get("severity", "critical")
             indices = [i[ROW] for i in (result.result or {}).get("unexpected_index_list") or []]
             results.append(ExpectationResult(table.name, name, severity, bool(result.success), len(indices)))
@@ -179,3 +218,31 @@ class Validator:
             quarantine=quarantine_rows(table, rows, failed),
             results=tuple(results),
         )
+
+    def build_data_docs(self, folder: Path, run_name: str) -> Path:
+        """GX Data Docs of the suites and of this run's validation results, written into `folder`; returns its
+        index page."""
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        _, context = self._gx
+        run = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        for table, (suite, outcome) in self._results.items():
+            if table not in {s.name for s in context.suites.all()}:
+                context.suites.add(suite)
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=table), run_id=run, batch_identifier=table
+            )
+            context.validation_results_store.set(key, outcome)
+        site = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+        if "newsflow" not in (context.get_config().data_docs_sites or {}):
+            context.add_data_docs_site("newsflow", site)
+        context.build_data_docs(site_names=["newsflow"])
+        return folder / "index.html"

@@ -16,11 +16,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from expectations import Validation, Validator, quarantine_orphans
+from expectations import Validation, Validator
 from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
 from newsflow.profiles import load_rules
-from newsflow.schema import ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
+from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
 from newsflow.workers import EntityWorkers
 from transforms.pages import parse_pages, rejected_by_validation
 from warehouse.catalog import refresh_catalog
@@ -41,7 +41,8 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     validation_success: bool = True
-    report: str | None = None
+    report: str | None = None  # the run's HTML report
+    data_docs: str | None = None  # the Data Docs index page
     seconds: float = 0.0
 
     @property
@@ -71,10 +72,19 @@ def extract_entities(articles: pl.DataFrame, workers: EntityWorkers) -> pl.DataF
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
-def validate_tables(tables: dict[str, pl.DataFrame]) -> dict[str, Validation]:
-    """Validate every table with its suite; failing rows are split off for quarantine."""
-    validator = Validator()
-    return {name: validator.validate(TABLES[name], tables[name]) for name in VALIDATED}
+def validate_tables(tables: dict[str, pl.DataFrame], validator: Validator) -> dict[str, Validation]:
+    """Validate every table with its suite, parents first: a row whose parent row failed (an entity of a
+    quarantined article) fails its relationship expectation and follows it into quarantine."""
+    pages = validator.validate(PAGES, tables["pages"])
+    articles = validator.validate(ARTICLES, tables["articles"], related={"pages": pages.valid})
+    return {
+        "pages": pages,
+        "articles": articles,
+        "entities": validator.validate(ENTITIES, tables["entities"], related={"articles": articles.valid}),
+        "weather_snapshots": validator.validate(
+            WEATHER_SNAPSHOTS, tables["weather_snapshots"], related={"pages": pages.valid}
+        ),
+    }
 
 
 @task(name="land-tables", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -88,6 +98,24 @@ def land_tables(store_root: str, run_id: str, tables: dict[str, pl.DataFrame], r
     except Exception:
         store.discard(run_id)
         raise
+
+
+@task(name="publish-reports", cache_policy=NO_CACHE)
+def publish_reports(
+    store: Warehouse, run_id: str, validator: Validator, validations: dict[str, Validation], summary: RunSummary
+) -> None:
+    """Build the Data Docs and the run report from the committed warehouse. The run has landed by now, so a
+    failure here is logged and leaves the run as it is."""
+    logger = get_run_logger()
+    try:
+        summary.data_docs = str(validator.build_data_docs(store.data_docs_dir, run_id))
+    except Exception as exc:  # GX rendering is not worth failing a landed run for
+        logger.warning("Data Docs were not built: %s: %s", type(exc).__name__, exc)
+    try:
+        docs = Path(summary.data_docs) if summary.data_docs else None
+        summary.report = str(write_run_report(store, run_id, validations, docs))
+    except Exception as exc:
+        logger.warning("the run report was not written: %s: %s", type(exc).__name__, exc)
 
 
 class Stopwatch:
@@ -130,7 +158,8 @@ def ingest(
     with EntityWorkers(workers or None, profiles_dir) as entity_workers:
         tables = _parse_in_batches(paths, known, batch_size, profiles_dir, entity_workers, summary, watch)
     with watch.stage("validate"):
-        validations = validate_tables(tables)
+        validator = Validator(references={"stations": load_rules([profiles_dir] if profiles_dir else []).stations})
+        validations = validate_tables(tables, validator)
     landed = _tables_to_land(run_id, started, validations)
     summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
     summary.rows = {name: frame.height for name, frame in landed.items()}
@@ -140,7 +169,8 @@ def ingest(
     with watch.stage("land"):
         summary.seconds = time.perf_counter() - clock
         land_tables(str(store.root), run_id, landed, _run_row(summary, sources, started, watch.seconds))
-    summary.report = str(write_run_report(store.reports_dir, summary, validations))
+    with watch.stage("report"):
+        publish_reports(store, run_id, validator, validations, summary)
     _publish_artifacts(summary)
     summary.seconds = time.perf_counter() - clock
     logger.info("run %s finished in %.1f s", run_id, summary.seconds)
@@ -186,11 +216,7 @@ def _parse_in_batches(
 
 def _tables_to_land(run_id: str, started: datetime, validations: dict[str, Validation]) -> dict[str, pl.DataFrame]:
     """The valid rows of every table and the quarantined ones, stamped with the run; pages whose article was
-    quarantined become rejected, and entities of a quarantined article are quarantined with it."""
-    validations = {
-        **validations,
-        ENTITIES.name: quarantine_orphans(validations[ENTITIES.name], ENTITIES, validations["articles"].quarantine),
-    }
+    quarantined become rejected."""
     landed = {name: v.valid.with_columns(run_id=pl.lit(run_id)) for name, v in validations.items()}
     landed["pages"] = rejected_by_validation(landed["pages"], validations["articles"].quarantine).with_columns(
         ingested_at=pl.lit(started).cast(PAGES.schema["ingested_at"])
@@ -222,9 +248,11 @@ def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages:
 def _publish_artifacts(summary: RunSummary) -> None:
     counts = [{"what": f"pages {s}", "count": n} for s, n in summary.statuses.items()]
     counts += [{"what": f"rows {t}", "count": n} for t, n in summary.rows.items()]
-    create_table_artifact(key="newsflow-counts", table=counts, description=f"Counts of run {summary.run_id}")
+    where = f"report: {summary.report or 'not written'}; Data Docs: {summary.data_docs or 'not built'}"
+    create_table_artifact(key="newsflow-counts", table=counts, description=f"Counts of run {summary.run_id}; {where}")
+    markdown = Path(summary.report).with_suffix(".md") if summary.report else None
     create_markdown_artifact(
         key="newsflow-summary",
-        markdown=Path(summary.report).read_text(encoding="utf-8") if summary.report else "",
+        markdown=markdown.read_text(encoding="utf-8") if markdown and markdown.exists() else f"# {where}\n",
         description=f"Run report of {summary.run_id}",
     )

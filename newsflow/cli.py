@@ -108,7 +108,8 @@ def _print_summary(summary: Any) -> None:
     verdict = "passed" if summary.validation_success else "had failures (see the report)"
     console.print(f"validation {verdict}; {summary.quarantined} rows quarantined")
     console.print(f"warehouse: {summary.warehouse}  (catalog: {Path(summary.warehouse) / 'warehouse.duckdb'})")
-    console.print(f"quality report: {summary.report}")
+    console.print(f"run report: {summary.report or 'not written (see the log)'}", highlight=False)
+    console.print(f"Data Docs:  {summary.data_docs or 'not built (see the log)'}", highlight=False)
 
 
 def _jsonable(value: Any) -> Any:
@@ -232,11 +233,23 @@ def status(warehouse: WarehouseOption = None) -> None:
 
 
 @app.command()
-def report(warehouse: WarehouseOption = None) -> None:
-    """Print where the latest run report is."""
+def report(
+    warehouse: WarehouseOption = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the report and the Data Docs in a web browser.")] = False,
+) -> None:
+    """Print where the latest run report (HTML) and the Great Expectations Data Docs are."""
     from warehouse.store import Warehouse
 
-    latest = Warehouse.at(_settings(warehouse).warehouse).reports_dir / "latest.md"
+    store = Warehouse.at(_settings(warehouse).warehouse)
+    latest = store.reports_dir / "latest.html"
     if not latest.exists():
         raise _fail(f"no report yet at {latest}: run `newsflow run` first", EXIT_USAGE)
-    console.print(f"latest run report: {latest}")
+    docs = store.data_docs_dir / "index.html"
+    console.print(f"run report: {latest}", highlight=False)
+    console.print(f"Data Docs:  {docs if docs.exists() else 'not built (see the run log)'}", highlight=False)
+    if open_:
+        import webbrowser
+
+        for page in [latest, docs] if docs.exists() else [latest]:
+            if not webbrowser.open(page.as_uri()):
+                errors.print(f"no web browser to open {page}; open it by hand", highlight=False)

@@ -61,11 +61,12 @@ def refresh_catalog(store: Warehouse) -> Path:
     return store.catalog_path
 
 
-def query(store: Warehouse, sql: str) -> pl.DataFrame:
-    """Run SQL on a read-only connection to the catalog; times show in Korea time."""
+def query(store: Warehouse, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """Run SQL (with `$name` parameters from `params`) on a read-only connection to the catalog; times show in
+    Korea time."""
     if not store.catalog_path.exists():
         raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
     with duckdb.connect(str(store.catalog_path), read_only=True) as con:
         con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
-        relation = con.sql(sql)
+        relation = con.sql(sql, params=params) if params else con.sql(sql)
         return relation.pl() if relation is not None else pl.DataFrame()

@@ -35,6 +35,10 @@ class Warehouse:
     def reports_dir(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.root / "data_docs"
+
     def table_dir(self, table: str) -> Path:
         return self.root / table
 
