@@ -5,6 +5,7 @@ NEWSFLOW_REQUIRE_BROWSER=1 (set by `.ci/run`) makes that a failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -147,3 +148,16 @@ def test_a_real_browser_draws_the_latest_weather_of_every_station(runs, browser,
     shot = tmp_path / "report.png"
     browser(f"--screenshot={shot}", "--window-size=1280,1800", url, profile=tmp_path / "profile")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_each_run_publishes_a_summary_and_a_table_of_counts_as_prefect_artifacts(runs):
+    from prefect.artifacts import Artifact
+
+    _, _, second = runs
+    summary, counts = Artifact.get("newsflow-summary"), Artifact.get("newsflow-counts")
+    assert summary is not None and counts is not None
+    assert f"# newsflow run {second.run_id}" in summary.data
+    assert f"Report: `{second.report}`" in summary.data
+    assert second.report in counts.description and second.data_docs in counts.description
+    table = {row["what"]: row["count"] for row in json.loads(counts.data)}
+    assert table["rows quarantine"] == 1 and table["pages not_article"] == second.statuses["not_article"]
