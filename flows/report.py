@@ -148,7 +148,7 @@ def render_html(data: ReportData) -> str:
     verdict = (
         '<span class="ok">every expectation passed</span>'
         if not failed
-        else f'<span class="bad">{len(failed)} expectations failed</span>'
+        else f'<span class="bad">{len(failed)} expectation{"s" if len(failed) > 1 else ""} failed</span>'
     )
     cards = "".join(
         f'<div class="card" data-figure="{key}"><b>{_e(value)}</b>{_e(label)}</div>'
@@ -169,7 +169,7 @@ def render_html(data: ReportData) -> str:
     runs = _table(
         [
             "run",
-            "started",
+            "started (KST)",
             "pages seen",
             "skipped",
             "articles",
