@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from expectations import Validation, Validator
 from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
+from newsflow.faults import halt_point
 from newsflow.profiles import load_rules
 from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
 from newsflow.workers import EntityWorkers
@@ -140,12 +142,24 @@ def ingest(
     batch_size: int = 2000,
     profiles_dir: str | None = None,
     workers: int = 0,
+    lock_timeout: float = 3600.0,
 ) -> RunSummary:
-    """Ingest raw pages from the sources into the warehouse; returns the run's summary."""
+    """Ingest raw pages from the sources into the warehouse; returns the run's summary. One run writes a
+    warehouse at a time: a second one waits for the first (up to `lock_timeout` seconds), then skips what the
+    first one ingested."""
+    logger = get_run_logger()
+    store = Warehouse.at(warehouse)
+    waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
+    with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
+        return _ingest(store, sources, batch_size, profiles_dir, workers)
+
+
+def _ingest(
+    store: Warehouse, sources: list[str], batch_size: int, profiles_dir: str | None, workers: int
+) -> RunSummary:
     logger = get_run_logger()
     started, clock, watch = datetime.now(UTC), time.perf_counter(), Stopwatch()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    store = Warehouse.at(warehouse)
     removed = store.remove_uncommitted()
     if removed:
         logger.warning("removed %d files of runs that never committed", len(removed))
@@ -203,6 +217,7 @@ def _parse_in_batches(
             parsed = parse_batch(raw, known, profiles_dir)
         with watch.stage("entities"):
             parsed["entities"] = extract_entities(parsed["articles"], entity_workers)
+        halt_point("parsed")
         for name, frame in parsed.items():
             parts[name].append(frame)
         new_pages = parsed["pages"].select("page_id", "content_hash")

@@ -62,9 +62,14 @@ def run(
     workers: Annotated[
         int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
     ] = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds to wait for another run writing the same warehouse [default 3600]."),
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
 ) -> None:
-    """Run the ingest flow over SOURCES into the warehouse and print a summary."""
+    """Run the ingest flow over SOURCES into the warehouse and print a summary. Runs on one warehouse take
+    turns: a second one waits for the first, then skips the pages it ingested."""
     settings = _settings(warehouse, profiles)
     from flows.sources import SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
@@ -85,6 +90,7 @@ def run(
             warehouse=settings.warehouse,
             batch_size=batch_size or settings.batch_size,
             workers=settings.workers if workers is None else workers,
+            lock_timeout=settings.lock_timeout if wait is None else wait,
             profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
         )
     except Exception as exc:  # a stage crashed: nothing was committed
@@ -187,6 +193,7 @@ def sql(
     """Query the warehouse with DuckDB SQL over a read-only connection."""
     import duckdb
 
+    from warehouse.catalog import ReadOnlyError
     from warehouse.catalog import query as run_query
     from warehouse.store import Warehouse
 
@@ -195,7 +202,7 @@ def sql(
     text = query if query is not None else file.read_text(encoding="utf-8")
     try:
         result = run_query(Warehouse.at(_settings(warehouse).warehouse), text)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ReadOnlyError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except duckdb.Error as exc:
         raise _fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     batch_size: int = 2000  # pages per Prefect task run
     profiles_dir: Path | None = None  # extra layout profiles (*.toml) beside the bundled ones
     workers: int = 0  # processes for the entity stage (MeCab holds the GIL); 0 = one per core, 1 = in-process
+    lock_timeout: float = 3600.0  # seconds a run waits for another run writing the same warehouse
 
 
 def configure_prefect() -> None:

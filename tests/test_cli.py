@@ -140,6 +140,6 @@ def test_sql_is_read_only(api_url, tmp_path):
     )
     result = invoke("sql", "DROP VIEW pages", "--warehouse", warehouse)
     assert result.exit_code == 2
-    assert "read-only" in result.output
+    assert "a DROP statement" in result.output and "is refused" in result.output
     ok = invoke("sql", "SELECT title FROM articles", "--warehouse", warehouse, "--format", "json")
     assert json.loads(ok.output) == [{"title": "한빛은행, 소상공인 대출금리 최대 1.5%p 낮춘다…하반기 3조원 공급"}]

@@ -8,7 +8,7 @@ import pytest
 from newsflow.profiles import load_lexicon
 from newsflow.workers import MIN_PARALLEL_ARTICLES, EntityWorkers
 from tests.conftest import parse_files
-from transforms.entities import entities, morpheme_frame, unit_frame
+from transforms.entities import article_entities, entities, morpheme_frame, unit_frame
 
 LEXICON = load_lexicon()
 
@@ -54,3 +54,9 @@ def test_worker_processes_find_what_one_process_finds(seed_path):
     expected = entities(articles, LEXICON)
     assert got.height == expected.height > 0
     assert got.equals(expected)
+
+
+def test_a_surname_alone_is_the_person_of_the_article_with_that_surname():
+    rows = article_entities("박서진 한빛은행 행장은 말했다. 박 행장은 웃었다.", LEXICON)
+    people = [(r["canonical"], r["mention_count"], r["person_title"]) for r in rows if r["entity_type"] == "person"]
+    assert people == [("박서진", 2, "행장")]

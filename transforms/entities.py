@@ -376,6 +376,19 @@ def _short_forms(person: Mention) -> list[str]:
     return [f"{head} {title}", f"{head} {title.split()[-1]}"]
 
 
+def _merge_surnames(rows: dict[tuple[str, str], dict]) -> None:
+    """A surname alone (`박` of `박 행장`, `김` of `김씨`) is the person of the article with that surname, when there
+    is exactly one: it is merged into them (its mentions added unless the short forms already counted them)."""
+    for (kind, name), row in list(rows.items()):
+        if kind != PERSON or len(name) != 1 or not "\uac00" <= name <= "\ud7a3":
+            continue
+        full = [r for (k, n), r in rows.items() if k == PERSON and len(n) > 1 and n[0] == name and " " not in n]
+        if len(full) == 1:
+            counted = row["person_title"] is not None and row["person_title"] == full[0]["person_title"]
+            full[0]["mention_count"] += 0 if counted else row["mention_count"]
+            del rows[kind, name]
+
+
 def _entity_rows(text: str, found: list[Mention], in_captions: list[Mention]) -> list[dict]:
     """Entity rows of one article: type, text, canonical, mention_count, first_offset, title, org.
     Caption mentions can only make a person's title fuller (퀄컴 CEO -> 퀄컴 사장 겸 CEO): counts and offsets are
@@ -395,6 +408,7 @@ def _entity_rows(text: str, found: list[Mention], in_captions: list[Mention]) ->
         if kind == PERSON and row["person_title"]:
             person = Mention(PERSON, name, row["first_offset"], row["first_offset"] + len(name), row["person_title"])
             row["mention_count"] += sum(text.count(form) for form in set(_short_forms(person)))
+    _merge_surnames(rows)
     for m in in_captions:
         row = rows.get((PERSON, m.text))
         fuller = m.title and row and row["person_title"] and m.title != row["person_title"]

@@ -8,13 +8,21 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from newsflow.faults import halt_point
 from newsflow.profiles import STATIONS
 from newsflow.schema import RUNS, TABLES, Table
 from warehouse.store import Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
 VIEWS_DIR = Path(__file__).parent / "views"
-DERIVED_VIEWS = ("stations", "weather_readings", "person_roles")  # built in this order, after the table views
+DERIVED_VIEWS = (
+    "stations",
+    "weather_readings",
+    "weather_daily",
+    "person_roles",
+    "article_entities",
+    "entity_pairs",
+)  # built in this order, after the table views
 
 
 def _quote(path: Path) -> str:
@@ -57,16 +65,41 @@ def refresh_catalog(store: Warehouse) -> Path:
         for name in DERIVED_VIEWS:
             sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+    halt_point("catalog")
     os.replace(temporary, store.catalog_path)
     return store.catalog_path
 
 
+class ReadOnlyError(ValueError):
+    """A statement `query` will not run because it could change or leave the warehouse."""
+
+
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}  # SELECT includes FROM ..., WITH ..., DESCRIBE, SHOW and SUMMARIZE
+
+
+def _refuse_writes(sql: str) -> None:
+    """Raise ReadOnlyError unless every statement only reads: no DROP, COPY ... TO, ATTACH, INSTALL, SET, ..."""
+    for statement in duckdb.extract_statements(sql):
+        kind = statement.type.name
+        if kind not in READ_STATEMENTS:
+            words = " ".join(statement.query.split()[:3])
+            raise ReadOnlyError(
+                f"newsflow sql only reads the warehouse: a {kind} statement ({words} ...) is refused; "
+                "use SELECT (or FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+            )
+
+
 def query(store: Warehouse, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    """Run SQL (with `$name` parameters from `params`) on a read-only connection to the catalog; times show in
-    Korea time."""
+    """Run read-only SQL (with `$name` parameters from `params`) on the catalog; times show in Korea time.
+
+    The connection is read-only, statements other than reads are refused before they run (ReadOnlyError), and
+    DuckDB may not install or load extensions on its own (only those built into the wheel are used)."""
     if not store.catalog_path.exists():
         raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
+    _refuse_writes(sql)
     with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+        # settings, not connect() config: a process may already hold this file open with the default config
+        con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
         con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         return relation.pl() if relation is not None else pl.DataFrame()

@@ -7,16 +7,25 @@ with no `runs` row (a run that crashed half-way) are invisible to readers and de
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from newsflow.faults import halt_point
 from newsflow.schema import ARTICLES, PAGES, RUNS, TABLES
 
 COMPRESSION = "zstd"
+LOCK_FILE = ".newsflow.lock"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run held the warehouse's writer lock for longer than this run would wait."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,43 @@ class Warehouse:
     @classmethod
     def at(cls, path: str | os.PathLike) -> Warehouse:
         return cls(Path(path).expanduser().resolve())
+
+    @contextmanager
+    def writer_lock(
+        self, timeout: float = 3600.0, on_wait: Callable[[str], None] | None = None, poll: float = 0.2
+    ) -> Iterator[None]:
+        """Hold the warehouse's writer lock: one run writes at a time, a second one waits (up to `timeout`
+        seconds, then WarehouseBusy). An OS file lock (flock), so the kernel releases it when a run dies, even by
+        SIGKILL. Readers never take it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + timeout
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    if time.monotonic() >= deadline:
+                        raise WarehouseBusy(
+                            f"{self.root} is being written by {holder}; gave up after {timeout:.0f} s"
+                        ) from None
+                    if not waited and on_wait is not None:
+                        on_wait(holder)
+                    waited = True
+                    time.sleep(poll)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"newsflow run (pid {os.getpid()})")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @property
     def catalog_path(self) -> Path:
@@ -72,7 +118,9 @@ class Warehouse:
     def remove_uncommitted(self) -> list[Path]:
         """Delete files of runs that never committed (and stray temporary files); returns what was removed."""
         committed = self.committed_runs()
-        removed = []
+        removed = [path for path in self.root.glob(".*.tmp") if path.is_file()]  # a catalog left half-built
+        for path in removed:
+            path.unlink(missing_ok=True)
         for table in TABLES:
             folder = self.table_dir(table)
             for path in [*folder.glob("*.tmp"), *folder.glob("part-*.parquet")]:
@@ -89,6 +137,7 @@ class Warehouse:
             if name == RUNS.name:
                 raise ValueError("the runs row is written by land() itself, last")
             written[name] = self._write(name, run_id, TABLES[name].conform(frame))
+        halt_point("landed-tables")
         self._write(RUNS.name, run_id, RUNS.conform(run_row))
         return written
 

@@ -1,0 +1,73 @@
+"""Two writers and a reader on one warehouse: runs take turns through the writer lock, readers never block a run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from flows.ingest import ingest
+from tests.conftest import EXAMPLES, EXPECTED
+from warehouse.catalog import query
+from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api_url(prefect_harness) -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+def start(*args: str, api_url: str) -> subprocess.Popen:
+    env = {**os.environ, "PREFECT_API_URL": api_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsflow", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+
+
+def test_two_runs_at_once_take_turns_and_land_each_page_once(api_url, tmp_path):
+    warehouse = str(tmp_path / "wh")
+    runs = [start("run", str(EXAMPLES), "--warehouse", warehouse, "--batch-size", "5", api_url=api_url) for _ in "ab"]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert any("waiting for the warehouse" in out for out in outputs)  # the second one waited for the first
+    store = Warehouse.at(warehouse)
+    pages = query(store, "SELECT count(*) AS n, count(DISTINCT page_id) AS distinct_ids FROM pages").row(0)
+    assert pages == (len(EXPECTED), len(EXPECTED))
+    assert query(store, "SELECT count(*) - count(DISTINCT article_id) FROM articles").item() == 0
+    skipped = sorted(query(store, "SELECT pages_skipped FROM runs")["pages_skipped"].to_list())
+    assert skipped == [0, len(EXPECTED)]
+
+
+def test_a_run_that_cannot_get_the_warehouse_says_who_has_it(api_url, tmp_path):
+    store = Warehouse.at(tmp_path / "wh")
+    with store.writer_lock():
+        run = start("run", str(EXAMPLES), "--warehouse", str(store.root), "--wait", "1", api_url=api_url)
+        output = run.communicate(timeout=300)[0]
+    assert run.returncode == 1
+    assert f"is being written by newsflow run (pid {os.getpid()})" in " ".join(output.split())
+    assert not (store.root / "runs").exists()  # nothing was written
+
+
+def test_a_reader_holding_the_catalog_open_never_blocks_a_run(prefect_harness, tmp_path):
+    store = Warehouse.at(tmp_path / "wh")
+    pages = sorted(EXAMPLES.iterdir())
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, part in [(first, pages[:10]), (second, pages[10:])]:
+        folder.mkdir()
+        for page in part:
+            (folder / page.name).write_bytes(page.read_bytes())
+    ingest([str(first)], warehouse=str(store.root))
+    with duckdb.connect(str(store.catalog_path), read_only=True) as reader:  # held open through the next run
+        assert reader.execute("SELECT count(*) FROM pages").fetchone()[0] == 10
+        summary = ingest([str(second)], warehouse=str(store.root))
+        # the views read the committed Parquet files when queried, so the open reader sees the new run too
+        assert reader.execute("SELECT count(*) FROM pages").fetchone()[0] == len(pages)
+    assert summary.pages_seen == len(pages) - 10 and summary.report is not None
+    assert query(store, "SELECT count(*) FROM pages").item() == len(pages)
