@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from newsflow.schema import QUARANTINE, Table
+from transforms.pages import version_keys
 
 SUITE_DIR = Path(__file__).parent / "suites"
 ROW = "__row__"
@@ -50,6 +51,7 @@ def derived_columns(table: str) -> dict[str, pl.Expr]:
             )
             + pl.duration(days=1),
             "reporter_names": pl.col("reporters").list.eval(pl.element().struct.field("name")).list.join("|"),
+            "version_key": version_keys(),
         }
     if table == "weather_snapshots":
         return {"widget_readings": pl.len().over("page_id").cast(pl.Int64)}

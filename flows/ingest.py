@@ -24,7 +24,7 @@ from newsflow.faults import halt_point
 from newsflow.profiles import load_rules
 from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
 from newsflow.workers import EntityWorkers
-from transforms.pages import parse_pages, rejected_by_validation
+from transforms.pages import KNOWN_SCHEMA, parse_pages, rejected_by_validation, version_keys
 from warehouse.catalog import refresh_catalog
 from warehouse.store import Warehouse
 
@@ -43,6 +43,7 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     validation_success: bool = True
+    full_refresh: bool = False
     report: str | None = None  # the run's HTML report
     data_docs: str | None = None  # the Data Docs index page
     seconds: float = 0.0
@@ -143,6 +144,7 @@ def ingest(
     profiles_dir: str | None = None,
     workers: int = 0,
     lock_timeout: float = 3600.0,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary. One run writes a
     warehouse at a time: a second one waits for the first (up to `lock_timeout` seconds), then skips what the
@@ -151,11 +153,11 @@ def ingest(
     store = Warehouse.at(warehouse)
     waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
     with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
-        return _ingest(store, sources, batch_size, profiles_dir, workers)
+        return _ingest(store, sources, batch_size, profiles_dir, workers, full_refresh)
 
 
 def _ingest(
-    store: Warehouse, sources: list[str], batch_size: int, profiles_dir: str | None, workers: int
+    store: Warehouse, sources: list[str], batch_size: int, profiles_dir: str | None, workers: int, full_refresh: bool
 ) -> RunSummary:
     logger = get_run_logger()
     started, clock, watch = datetime.now(UTC), time.perf_counter(), Stopwatch()
@@ -165,8 +167,9 @@ def _ingest(
         logger.warning("removed %d files of runs that never committed", len(removed))
     with watch.stage("discover"):
         paths = discover(sources)
-        known = store.known_pages()
-    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths))
+        # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
+        known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
+    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths), full_refresh=full_refresh)
     logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
 
     with EntityWorkers(workers or None, profiles_dir) as entity_workers:
@@ -222,7 +225,14 @@ def _parse_in_batches(
             parts[name].append(frame)
         new_pages = parsed["pages"].select("page_id", "content_hash")
         known = pl.concat(
-            [known, new_pages.join(parsed["articles"].select("page_id", "article_id"), on="page_id", how="left")]
+            [
+                known,
+                new_pages.join(
+                    parsed["articles"].select("page_id", "article_id", version_key=version_keys()),
+                    on="page_id",
+                    how="left",
+                ),
+            ]
         )
         rate = raw.height / max(time.perf_counter() - start, 1e-9)
         logger.info("batch %d/%d: %d pages, %d new, %.0f pages/s", number, len(batches), len(batch), raw.height, rate)
@@ -256,6 +266,7 @@ def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages:
         "weather_rows": summary.rows.get(WEATHER_SNAPSHOTS.name, 0),
         "quarantine_rows": summary.quarantined,
         "validation_success": summary.validation_success,
+        "full_refresh": summary.full_refresh,
         "seconds": summary.seconds,
         "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.items()}),
     }

@@ -66,6 +66,12 @@ def run(
         float | None,
         typer.Option(min=0, help="Seconds to wait for another run writing the same warehouse [default 3600]."),
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            help="Ingest every page again, even those already in the ledger; the run replaces all earlier rows."
+        ),
+    ] = False,
     strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
 ) -> None:
     """Run the ingest flow over SOURCES into the warehouse and print a summary. Runs on one warehouse take
@@ -91,6 +97,7 @@ def run(
             batch_size=batch_size or settings.batch_size,
             workers=settings.workers if workers is None else workers,
             lock_timeout=settings.lock_timeout if wait is None else wait,
+            full_refresh=full_refresh,
             profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
         )
     except Exception as exc:  # a stage crashed: nothing was committed

@@ -99,11 +99,12 @@ ARTICLES = Table(
 
 ENTITIES = Table(
     "entities",
-    key=("article_id", "entity_type", "canonical"),
-    description="One row per (article, entity).",
+    key=("page_id", "entity_type", "canonical"),
+    description="One row per (article version, entity).",
     columns=(
         RUN_ID,
         Column("article_id", pl.String, "Article the entity is mentioned in.", nullable=False),
+        Column("page_id", pl.String, "The page (article version) the entity was found in; null in rows from before."),
         Column("entity_type", pl.String, "person, organisation or location.", nullable=False),
         Column("text", pl.String, "Surface text of the first mention.", nullable=False),
         Column("canonical", pl.String, "Canonical name within the article.", nullable=False),
@@ -161,6 +162,7 @@ RUNS = Table(
         Column("weather_rows", pl.Int64, "Rows landed in weather_snapshots.", nullable=False),
         Column("quarantine_rows", pl.Int64, "Rows sent to quarantine.", nullable=False),
         Column("validation_success", pl.Boolean, "Whether every expectation passed.", nullable=False),
+        Column("full_refresh", pl.Boolean, "Whether the run replaced everything before it (--full-refresh)."),
         Column("seconds", pl.Float64, "Wall time of the run.", nullable=False),
         Column("stage_seconds", pl.String, "Wall time per stage, as JSON.", nullable=False),
     ),

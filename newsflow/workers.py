@@ -16,7 +16,7 @@ from transforms.entities import Lexicon, entities
 
 # below this many articles a batch is done in the calling process: starting workers costs more than it saves
 MIN_PARALLEL_ARTICLES = 64
-COLUMNS = ("article_id", "body", "captions")
+COLUMNS = ("article_id", "page_id", "body", "captions")
 
 _lexicon: Lexicon | None = None
 

@@ -133,6 +133,7 @@ def entity_rows(article_ids: list[str], canonicals: list[str] | None = None) -> 
         pl.DataFrame(
             {
                 "article_id": article_ids,
+                "page_id": [f"{int(a[1:]):016x}" for a in article_ids],  # the page of articles(): a<i> is on page i
                 "entity_type": ["person"] * n,
                 "canonical": names,
                 "text": names,
@@ -167,7 +168,7 @@ def test_relationships_send_rows_without_their_parent_to_quarantine(validator):
     got = validator.validate(ARTICLES, rows, related={"pages": pages([f"{0:016x}"])})
     assert quarantined(got) == [("a1", ["expect_column_values_to_be_in_set(page_id)"])]
     entities = validator.validate(ENTITIES, entity_rows(["a0", "a1"]), related={"articles": got.valid})
-    assert quarantined(entities) == [("a1|person|이름1", ["expect_column_values_to_be_in_set(article_id)"])]
+    assert quarantined(entities) == [(f"{1:016x}|person|이름1", ["expect_column_values_to_be_in_set(page_id)"])]
     weather = weather_rows([1.0, 2.0], page_ids=[f"{0:016x}", "ffffffffffffffff"])
     got = validator.validate(WEATHER_SNAPSHOTS, weather, related={"pages": pages([f"{0:016x}"])})
     assert quarantined(got) == [("ffffffffffffffff|1", ["expect_column_values_to_be_in_set(page_id)"])]
@@ -178,7 +179,7 @@ def test_keys_must_be_unique_and_values_accepted(validator):
         ENTITIES, entity_rows(["a0", "a0"], ["홍길동", "홍길동"]), related={"articles": articles(title=["첫째 기사"])}
     )
     assert {e for _, failed in quarantined(entities) for e in failed} == {
-        "expect_compound_columns_to_be_unique(article_id,entity_type,canonical)"
+        "expect_compound_columns_to_be_unique(page_id,entity_type,canonical)"
     }
     bad_status = pages(["00000000000000aa"]).with_columns(status=pl.lit("lost"))
     assert quarantined(validator.validate(PAGES, bad_status)) == [

@@ -14,7 +14,7 @@ from transforms.articles import parse_articles
 from transforms.entities import entities
 from transforms.layouts import Layout, first_match, layout_of_pages
 from transforms.lines import clean_text, page_lines
-from transforms.pages import parse_pages, rejected_by_validation
+from transforms.pages import parse_pages, rejected_by_validation, version_keys
 from transforms.timestamps import timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
@@ -168,9 +168,28 @@ def test_parse_pages_gives_every_page_a_status_and_reason():
     ]  # not_article and rejected keep weather
 
 
+def known_from(parsed) -> pl.DataFrame:
+    """What the warehouse would know after landing `parsed`."""
+    return parsed.articles.select("page_id", "article_id", version_key=version_keys()).with_columns(
+        content_hash=pl.lit("old")
+    )
+
+
+def test_a_later_version_of_a_known_article_lands_as_an_article():
+    first = parse_pages(raw_page(ARTICLE, "a"), RULES)
+    updated = ARTICLE.replace("등록 2024.06.13 09:05", "등록 2024.06.13 09:05\n수정 2024.06.13 11:20")
+    again = parse_pages(raw_page(updated, "b"), RULES, known_from(first))
+    assert again.pages.select("status", "reason").row(0) == (
+        "article",
+        "parsed with layout kr-business-daily; a new version of an article already landed",
+    )
+    assert again.articles["article_id"].to_list() == first.articles["article_id"].to_list()
+    assert again.articles["updated_at"].item().strftime("%H:%M") == "11:20"
+
+
 def test_parse_pages_marks_an_article_already_in_the_warehouse_as_duplicate():
     first = parse_pages(raw_page(ARTICLE, "a"), RULES)
-    known = first.articles.select("page_id", "article_id").with_columns(content_hash=pl.lit("old"))
+    known = known_from(first)
     again = parse_pages(raw_page(ARTICLE + "\n", "z"), RULES, known)
     assert again.pages.select("status", "reason").row(0) == ("duplicate", "same article as page a")
     assert again.articles.is_empty()

@@ -435,30 +435,36 @@ def body_text(body: pl.Expr) -> pl.Expr:
 
 
 def entities(articles: pl.DataFrame, lexicon: Lexicon) -> pl.DataFrame:
-    """One row per (article, entity).
+    """One row per (article version, entity).
 
-    Input: article_id, body (list of paragraphs), optionally captions (list of {text, credit}).
-    Output columns: article_id, entity_type (person, organisation, location), text (first mention as written),
-    canonical (the full name within the article), mention_count (mentions in the body, short forms of a person
-    included), first_offset (character offset of the first mention in `body_text`), person_title and person_org
-    (for a person: what the article calls them, and where).
+    Input: article_id, optionally page_id (the article version), body (list of paragraphs), optionally captions
+    (list of {text, credit}).
+    Output columns: article_id, page_id, entity_type (person, organisation, location), text (first mention as
+    written), canonical (the full name within the article), mention_count (mentions in the body, short forms of a
+    person included), first_offset (character offset of the first mention in `body_text`), person_title and
+    person_org (for a person: what the article calls them, and where).
     """
     captions = (
         pl.col("captions").list.eval(pl.element().struct.field("text")).list.join("\n")
         if "captions" in articles.columns
         else pl.lit("")
     )
-    texts = articles.select(text=body_text(pl.col("body")).fill_null(""), captions=captions.fill_null(""))
+    texts = articles.select(
+        "article_id",
+        page_id=pl.col("page_id") if "page_id" in articles.columns else pl.lit(None, pl.String),
+        text=body_text(pl.col("body")).fill_null(""),
+        captions=captions.fill_null(""),
+    )
     bodies, in_captions = texts["text"].to_list(), texts["captions"].to_list()
     found = mention_lists(bodies + in_captions, lexicon)
     rows = [
-        {"article_id": article_id, **row}
-        for article_id, text, body, caption in zip(
-            articles["article_id"], bodies, found[: len(bodies)], found[len(bodies) :], strict=True
+        {"article_id": article_id, "page_id": page_id, **row}
+        for article_id, page_id, text, body, caption in zip(
+            texts["article_id"], texts["page_id"], bodies, found[: len(bodies)], found[len(bodies) :], strict=True
         )
         for row in _entity_rows(text, body, caption)
     ]
-    return pl.DataFrame(rows, schema={"article_id": pl.String, **ENTITY_ROW.to_schema()})
+    return pl.DataFrame(rows, schema={"article_id": pl.String, "page_id": pl.String, **ENTITY_ROW.to_schema()})
 
 
 def spans(texts: Sequence[str], lexicon: Lexicon) -> list[list[dict]]:

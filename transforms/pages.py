@@ -66,6 +66,13 @@ def article_ids(articles: pl.DataFrame) -> pl.Expr:
     return short_hash(identity)
 
 
+def version_keys() -> pl.Expr:
+    """An article version's key: its article_id and its update time (the registration time when it was never
+    updated). The same key again is a duplicate; the same article with another update time is a new version."""
+    stamp = pl.coalesce(pl.col("updated_at"), pl.col("registered_at")).dt.strftime("%Y-%m-%dT%H:%M%z")
+    return pl.concat_str([pl.col("article_id"), stamp], separator="@", ignore_nulls=True)
+
+
 def _first_seen(key: str) -> pl.Expr:
     """The page_id that first had this key: an earlier run's (column known_<key>_page) or an earlier page here."""
     earlier_here = pl.col("page_id").first().over(key, order_by="source")
@@ -78,8 +85,9 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
     text), read_reason (why not, or a note on how the text was recovered) and read_error (the file itself
     could not be read).
-    known: page_id, content_hash, article_id of pages already in the warehouse, so a page or article seen in an
-    earlier run becomes a duplicate, not a second row.
+    known: page_id, content_hash, article_id and version_key of pages already in the warehouse, so a page or an
+    article version seen in an earlier run becomes a duplicate, not a second row, while a later version of a
+    known article lands (its reason says so).
     """
     known = known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA)
     pages = _readable_pages(raw, rules)
@@ -109,7 +117,7 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
     )
 
 
-KNOWN_SCHEMA = {"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String}
+KNOWN_SCHEMA = {"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String, "version_key": pl.String}
 
 
 def _readable_pages(raw: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
@@ -208,15 +216,20 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
 def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """Pages with their status and reason."""
     known_hash = known.select("content_hash", known_content_hash_page="page_id").unique("content_hash")
-    known_article = known.drop_nulls("article_id").select(article_key="article_id", known_article_key_page="page_id")
+    known_version = known.drop_nulls("version_key").select(article_key="version_key", known_article_key_page="page_id")
+    known_articles = known.drop_nulls("article_id").select("article_id", known_before=pl.lit(True)).unique()
     complete = (pl.col("title").fill_null("") != "") & (pl.col("paragraph_count").fill_null(0) > 0)
-    heads = articles.select("page_id", "article_id", "title", "paragraph_count", "registered_at", "registered_line")
+    heads = articles.select(
+        "page_id", "article_id", "title", "paragraph_count", "registered_at", "registered_line",
+        version_key=version_keys(),
+    )  # fmt: skip
     return (
         pages.join(heads, on="page_id", how="left")
         # only complete articles count as the original of a duplicate: a truncated copy never hides the full one
-        .with_columns(article_key=pl.when(complete).then("article_id"))
+        .with_columns(article_key=pl.when(complete).then("version_key"))
         .join(known_hash, on="content_hash", how="left")
-        .join(known_article.unique("article_key"), on="article_key", how="left")
+        .join(known_version.unique("article_key"), on="article_key", how="left")
+        .join(known_articles, on="article_id", how="left")
         .with_columns(
             hash_first=_first_seen("content_hash"),
             article_first=pl.when(pl.col("article_key").is_not_null()).then(_first_seen("article_key")),
@@ -267,6 +280,8 @@ def _status_and_reason() -> pl.Expr:
         .then(outcome("rejected", pl.format("article header but no body paragraphs: truncated? ({})", layout)))
         .when(pl.col("article_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same article as page {}", pl.col("article_first"))))
+        .when(pl.col("known_before").fill_null(False))
+        .then(outcome("article", pl.format("parsed with {}; a new version of an article already landed", layout)))
         .otherwise(outcome("article", pl.format("parsed with {}", layout)))
         .alias("outcome")
     )

@@ -10,7 +10,7 @@ import polars as pl
 
 from newsflow.faults import halt_point
 from newsflow.profiles import STATIONS
-from newsflow.schema import RUNS, TABLES, Table
+from newsflow.schema import ARTICLES, ENTITIES, RUNS, TABLES, Table
 from warehouse.store import Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
@@ -39,8 +39,27 @@ def _empty_select(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     return f"SELECT {columns} WHERE false"
 
 
+# Versions of an article, oldest first by update time (registration time when never updated); the latest is current.
+ARTICLE_VERSIONS = """
+SELECT
+    *,
+    row_number() OVER (
+        PARTITION BY article_id ORDER BY coalesce(updated_at, registered_at) NULLS FIRST, run_id, page_id
+    ) AS version,
+    count(*) OVER (PARTITION BY article_id) AS versions,
+    version = versions AS is_current
+FROM ({select})
+"""
+
+
+# Runs whose rows are current: committed, and not older than the latest full refresh.
+LIVE_RUNS = f"""SELECT run_id FROM {RUNS.name} WHERE started_at >= (
+    SELECT coalesce(max(started_at), '-infinity'::TIMESTAMPTZ) FROM {RUNS.name} WHERE full_refresh)"""
+
+
 def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> str:
-    """The SELECT behind a table's view: its Parquet files, committed runs only, columns in schema order."""
+    """The SELECT behind a table's view: its Parquet files, live runs only (committed, not replaced by a full
+    refresh), columns in schema order (a column added later reads as null in older files)."""
     if not store.files(table.name):
         return _empty_select(con, table)
     glob = _quote(store.table_dir(table.name) / "*.parquet")
@@ -48,7 +67,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
     select = f"SELECT {columns} FROM read_parquet({glob}, union_by_name = true)"
     if table.name == RUNS.name:
         return select
-    return f"{select} WHERE run_id IN (SELECT run_id FROM {RUNS.name})"
+    return f"{select} WHERE run_id IN ({LIVE_RUNS})"
 
 
 def refresh_catalog(store: Warehouse) -> Path:
@@ -58,9 +77,15 @@ def refresh_catalog(store: Warehouse) -> Path:
     temporary = store.catalog_path.with_name(f".{store.catalog_path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     with duckdb.connect(str(temporary)) as con:
-        # runs first: every other view reads only the rows of committed runs
-        for table in sorted(TABLES.values(), key=lambda t: t.name != RUNS.name):
-            con.execute(f'CREATE OR REPLACE VIEW "{table.name}" AS {view_sql(con, store, table)}')
+        # runs first: every other view reads only the rows of committed runs; articles before entities
+        for table in sorted(TABLES.values(), key=lambda t: (t.name != RUNS.name, t.name == ENTITIES.name)):
+            select = view_sql(con, store, table)
+            if table.name == ARTICLES.name:  # every version in article_versions, the current one in articles
+                con.execute(f"CREATE OR REPLACE VIEW article_versions AS {ARTICLE_VERSIONS.format(select=select)}")
+                select = "SELECT * EXCLUDE (version, versions, is_current) FROM article_versions WHERE is_current"
+            elif table.name == ENTITIES.name:  # the entities of current article versions
+                select = f"SELECT * FROM ({select}) WHERE page_id IS NULL OR page_id IN (SELECT page_id FROM articles)"
+            con.execute(f'CREATE OR REPLACE VIEW "{table.name}" AS {select}')
             con.execute(f"COMMENT ON VIEW \"{table.name}\" IS '{table.description.replace(chr(39), chr(39) * 2)}'")
         for name in DERIVED_VIEWS:
             sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))

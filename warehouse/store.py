@@ -19,6 +19,7 @@ import polars as pl
 
 from newsflow.faults import halt_point
 from newsflow.schema import ARTICLES, PAGES, RUNS, TABLES
+from transforms.pages import version_keys
 
 COMPRESSION = "zstd"
 LOCK_FILE = ".newsflow.lock"
@@ -95,24 +96,36 @@ class Warehouse:
         files = self.files(RUNS.name)
         if not files:
             return set()
-        return set(pl.scan_parquet(files).select("run_id").collect()["run_id"].to_list())
+        runs = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")  # files of older schemas
+        return set(runs.select("run_id").collect()["run_id"].to_list())
+
+    def live_runs(self) -> set[str]:
+        """Committed runs whose rows are current: those since the latest full refresh (all when there was none)."""
+        runs = self.read(RUNS.name)
+        refreshed = runs.filter(pl.col("full_refresh").fill_null(False))["started_at"].max()
+        if refreshed is not None:
+            runs = runs.filter(pl.col("started_at") >= refreshed)
+        return set(runs["run_id"].to_list())
 
     def read(self, table: str) -> pl.DataFrame:
-        """The committed rows of a table (rows of runs without a `runs` row are left out)."""
+        """The live rows of a table: rows of committed runs since the latest full refresh (rows of runs without a
+        `runs` row, and rows a full refresh replaced, are left out). The runs table is read whole."""
         spec = TABLES[table]
         files = self.files(table)
         if not files:
             return spec.empty()
-        frame = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").collect()
+        # the table's schema, not the first file's: a column added later reads as null in older files
+        frame = pl.scan_parquet(files, schema=spec.schema, missing_columns="insert", extra_columns="ignore").collect()
         frame = spec.conform(frame)
         if table == RUNS.name:
             return frame
-        return frame.filter(pl.col("run_id").is_in(sorted(self.committed_runs())))
+        return frame.filter(pl.col("run_id").is_in(sorted(self.live_runs())))
 
     def known_pages(self) -> pl.DataFrame:
-        """page_id, content_hash, article_id of every page already in the ledger (article_id where one landed)."""
+        """page_id, content_hash, article_id and version_key of every page already in the ledger (the article
+        columns where one landed)."""
         pages = self.read(PAGES.name).select("page_id", "content_hash")
-        articles = self.read(ARTICLES.name).select("page_id", "article_id")
+        articles = self.read(ARTICLES.name).select("page_id", "article_id", version_key=version_keys())
         return pages.join(articles, on="page_id", how="left")
 
     def remove_uncommitted(self) -> list[Path]:

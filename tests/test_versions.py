@@ -1,0 +1,79 @@
+"""Incremental landing: a re-run changes nothing, and a later version of an article becomes the current row while
+the earlier one stays queryable in `article_versions`."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from flows.ingest import ingest
+from tests.conftest import EXAMPLES
+from warehouse.catalog import query
+from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.e2e
+CONTENT_TABLES = ("pages", "articles", "article_versions", "entities", "weather_snapshots", "quarantine")
+
+
+def content_hashes(store: Warehouse) -> dict[str, str]:
+    """A hash of every table's rows (sorted), less the columns that name the run that wrote them."""
+    hashes = {}
+    for table in CONTENT_TABLES:
+        frame = query(store, f"SELECT * FROM {table}")
+        frame = frame.drop([c for c in ("run_id", "ingested_at") if c in frame.columns])
+        hashes[table] = hashlib.sha256("\n".join(sorted(map(repr, frame.rows()))).encode()).hexdigest()
+    return hashes
+
+
+def test_running_twice_on_the_same_input_gives_identical_tables(prefect_harness, tmp_path):
+    store = Warehouse.at(tmp_path / "wh")
+    ingest([str(EXAMPLES)], warehouse=str(store.root))
+    first = content_hashes(store)
+    again = ingest([str(EXAMPLES)], warehouse=str(store.root))
+    assert again.pages_skipped == again.pages_seen and again.rows["pages"] == 0
+    assert content_hashes(store) == first
+    assert query(store, "SELECT count(*) FROM runs").item() == 2
+
+
+def test_a_later_version_of_an_article_becomes_current(prefect_harness, tmp_path):
+    original = (EXAMPLES / "01_biz_economy.txt").read_text(encoding="utf-8")
+    updated = original.replace("등록 2024.06.27 09:41", "등록 2024.06.27 09:41\n\n수정 2024.06.27 15:20", 1).replace(
+        "오민혁 누리상인연합회 회장과", "오민혁 누리상인연합회 회장과 한도윤 가람전자 사장,", 1
+    )
+    assert updated != original
+    (tmp_path / "morning").mkdir()
+    (tmp_path / "afternoon").mkdir()
+    (tmp_path / "morning" / "story.txt").write_text(original, encoding="utf-8")
+    (tmp_path / "afternoon" / "story.txt").write_text(updated, encoding="utf-8")
+    store = Warehouse.at(tmp_path / "wh")
+    ingest([str(tmp_path / "morning")], warehouse=str(store.root))
+    later = ingest([str(tmp_path / "afternoon")], warehouse=str(store.root))
+    assert later.statuses["article"] == 1
+
+    versions = query(
+        store,
+        "SELECT version, versions, is_current, strftime(updated_at, '%H:%M') AS updated FROM article_versions"
+        " ORDER BY version",
+    )
+    assert versions.rows() == [(1, 2, False, None), (2, 2, True, "15:20")]
+    current = query(store, "SELECT article_id, page_id, strftime(updated_at, '%H:%M') AS updated FROM articles")
+    assert current.height == 1 and current["updated"].item() == "15:20"
+    people = set(query(store, "SELECT canonical FROM entities WHERE entity_type = 'person'")["canonical"])
+    assert "한도윤" in people  # the current version's entities only, once each
+    assert query(store, "SELECT count(*) - count(DISTINCT (entity_type, canonical)) FROM entities").item() == 0
+    assert query(store, "SELECT DISTINCT page_id FROM entities")["page_id"].to_list() == current["page_id"].to_list()
+    reason = query(store, "SELECT reason FROM pages WHERE source LIKE '%afternoon%'").item()
+    assert reason.endswith("a new version of an article already landed")
+
+
+def test_a_full_refresh_ingests_everything_again_and_replaces_earlier_rows(prefect_harness, tmp_path):
+    store = Warehouse.at(tmp_path / "wh")
+    ingest([str(EXAMPLES)], warehouse=str(store.root))
+    first = content_hashes(store)
+    refreshed = ingest([str(EXAMPLES)], warehouse=str(store.root), full_refresh=True)
+    assert refreshed.pages_skipped == 0 and refreshed.rows["pages"] == refreshed.pages_seen
+    assert content_hashes(store) == first  # the same input: the same tables, no row twice
+    runs = query(store, "SELECT full_refresh FROM runs ORDER BY started_at")["full_refresh"].to_list()
+    assert runs == [False, True]
+    assert store.read("pages")["run_id"].unique().to_list() == [refreshed.run_id]
