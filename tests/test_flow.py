@@ -143,3 +143,23 @@ def test_person_roles_lists_who_held_which_title_where(store):
     """,
     )
     assert got.rows() == [("박서진", "한빛은행", "행장", "2024-06-27 09:41")]
+
+
+def test_tables_people_query_by_time_are_partitioned_by_it(store):
+    months = sorted(p.name for p in (store.root / "articles").iterdir() if p.is_dir())
+    registered = query(store, "SELECT DISTINCT strftime(registered_at, '%Y-%m') AS m FROM articles ORDER BY m")
+    assert months == [f"registered_month={m}" for m in registered["m"]]
+    captured = query(store, "SELECT DISTINCT strftime(capture_date, '%Y-%m') AS m FROM weather_snapshots ORDER BY m")
+    assert sorted(p.name for p in (store.root / "weather_snapshots").iterdir()) == [
+        f"capture_month={m}" for m in captured["m"]
+    ]
+    assert all(p.name.startswith("ingest_date=") for p in (store.root / "pages").iterdir())
+    for folder in (store.root / "articles").iterdir():  # each partition holds only its own rows
+        rows = query(store, f"SELECT count(*) FROM read_parquet('{folder}/*.parquet')").item()
+        month = folder.name.split("=")[1]
+        assert (
+            rows
+            == query(
+                store, f"SELECT count(*) FROM article_versions WHERE strftime(registered_at, '%Y-%m') = '{month}'"
+            ).item()
+        )

@@ -62,9 +62,9 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
     refresh), columns in schema order (a column added later reads as null in older files)."""
     if not store.files(table.name):
         return _empty_select(con, table)
-    glob = _quote(store.table_dir(table.name) / "*.parquet")
+    glob = _quote(store.table_dir(table.name) / "**" / "*.parquet")  # every partition
     columns = ", ".join(f'"{c}"' for c in table.column_names)
-    select = f"SELECT {columns} FROM read_parquet({glob}, union_by_name = true)"
+    select = f"SELECT {columns} FROM read_parquet({glob}, union_by_name = true, hive_partitioning = false)"
     if table.name == RUNS.name:
         return select
     return f"{select} WHERE run_id IN ({LIVE_RUNS})"

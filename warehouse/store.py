@@ -23,6 +23,18 @@ from transforms.pages import version_keys
 
 COMPRESSION = "zstd"
 LOCK_FILE = ".newsflow.lock"
+UNKNOWN = "unknown"  # the partition of rows whose partition value is null
+
+# Hive-style partitions (`<table>/<key>=<value>/part-<run_id>.parquet`) for the tables people query by time:
+# articles by month of registration (Korea time), weather readings by month of capture, the ledger by ingest date.
+PARTITIONS: dict[str, tuple[str, pl.Expr]] = {
+    ARTICLES.name: (
+        "registered_month",
+        pl.col("registered_at").dt.convert_time_zone("Asia/Seoul").dt.strftime("%Y-%m"),
+    ),
+    "weather_snapshots": ("capture_month", pl.col("capture_date").dt.strftime("%Y-%m")),
+    PAGES.name: ("ingest_date", pl.col("ingested_at").dt.convert_time_zone("Asia/Seoul").dt.strftime("%Y-%m-%d")),
+}
 
 
 class WarehouseBusy(RuntimeError):
@@ -90,13 +102,14 @@ class Warehouse:
         return self.root / table
 
     def files(self, table: str) -> list[Path]:
-        return sorted(self.table_dir(table).glob("*.parquet"))
+        """Every Parquet file of a table, in all its partitions."""
+        return sorted(self.table_dir(table).rglob("*.parquet"))
 
     def committed_runs(self) -> set[str]:
         files = self.files(RUNS.name)
         if not files:
             return set()
-        runs = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")  # files of older schemas
+        runs = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore", hive_partitioning=False)
         return set(runs.select("run_id").collect()["run_id"].to_list())
 
     def live_runs(self) -> set[str]:
@@ -115,7 +128,9 @@ class Warehouse:
         if not files:
             return spec.empty()
         # the table's schema, not the first file's: a column added later reads as null in older files
-        frame = pl.scan_parquet(files, schema=spec.schema, missing_columns="insert", extra_columns="ignore").collect()
+        frame = pl.scan_parquet(
+            files, schema=spec.schema, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
+        ).collect()
         frame = spec.conform(frame)
         if table == RUNS.name:
             return frame
@@ -136,7 +151,7 @@ class Warehouse:
             path.unlink(missing_ok=True)
         for table in TABLES:
             folder = self.table_dir(table)
-            for path in [*folder.glob("*.tmp"), *folder.glob("part-*.parquet")]:
+            for path in [*folder.rglob("*.tmp"), *folder.rglob("part-*.parquet")]:
                 run_id = path.name.removeprefix("part-").split(".")[0]
                 if path.suffix == ".tmp" or (table != RUNS.name and run_id not in committed):
                     path.unlink(missing_ok=True)
@@ -157,17 +172,29 @@ class Warehouse:
     def discard(self, run_id: str) -> None:
         """Remove every file of a run, its runs row first (undoes a commit whose catalog could not be built)."""
         for table in (RUNS.name, *TABLES):
-            (self.table_dir(table) / f"part-{run_id}.parquet").unlink(missing_ok=True)
+            for path in self.table_dir(table).rglob(f"part-{run_id}.parquet"):
+                path.unlink(missing_ok=True)
 
     def _write(self, table: str, run_id: str, frame: pl.DataFrame) -> int:
+        """Write a run's rows of a table: one file per partition (or one file), each through a temporary name."""
         if frame.is_empty():
             return 0
-        folder = self.table_dir(table)
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"part-{run_id}.parquet"
+        if table not in PARTITIONS:
+            self._write_file(self.table_dir(table) / f"part-{run_id}.parquet", frame)
+            return frame.height
+        key, value = PARTITIONS[table]
+        keyed = frame.with_columns(value.fill_null(UNKNOWN).alias("__partition"))
+        for (partition,), rows in keyed.partition_by("__partition", as_dict=True, maintain_order=True).items():
+            self._write_file(
+                self.table_dir(table) / f"{key}={partition}" / f"part-{run_id}.parquet", rows.drop("__partition")
+            )
+        return frame.height
+
+    @staticmethod
+    def _write_file(final: Path, frame: pl.DataFrame) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
         temporary = final.with_name(final.name + ".tmp")
         frame.write_parquet(temporary, compression=COMPRESSION, statistics=True)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, final)
-        return frame.height
