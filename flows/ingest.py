@@ -267,6 +267,7 @@ def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages:
         "quarantine_rows": summary.quarantined,
         "validation_success": summary.validation_success,
         "full_refresh": summary.full_refresh,
+        "kind": "ingest",
         "seconds": summary.seconds,
         "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.items()}),
     }

@@ -227,6 +227,39 @@ def sql(
 
 
 @app.command()
+def compact(
+    warehouse: WarehouseOption = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds to wait for a run writing the same warehouse [default 3600]."),
+    ] = None,
+) -> None:
+    """Merge the small files of many runs into one file per table partition, atomically; contents do not change."""
+    settings = _settings(warehouse)
+    if not (Path(settings.warehouse) / "runs").is_dir():
+        raise _fail(f"no warehouse at {settings.warehouse}: run `newsflow run` first", EXIT_USAGE)
+    configure_prefect()
+    from flows.compact import compact as compact_flow
+
+    try:
+        summary = compact_flow(
+            warehouse=settings.warehouse, lock_timeout=settings.lock_timeout if wait is None else wait
+        )
+    except Exception as exc:
+        raise _fail(
+            f"compaction failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED
+        ) from None
+    if summary.runs_merged:
+        console.print(
+            f"merged {summary.runs_merged} runs: {summary.files_before} files -> {summary.files_after} "
+            f"({summary.rows} rows, {summary.seconds:.1f} s)",
+            highlight=False,
+        )
+    else:
+        console.print(f"nothing to compact ({summary.files_before} files)", highlight=False)
+
+
+@app.command()
 def status(warehouse: WarehouseOption = None) -> None:
     """Show per table the row count, file count, size and last run."""
     from newsflow.schema import TABLES

@@ -163,6 +163,8 @@ RUNS = Table(
         Column("quarantine_rows", pl.Int64, "Rows sent to quarantine.", nullable=False),
         Column("validation_success", pl.Boolean, "Whether every expectation passed.", nullable=False),
         Column("full_refresh", pl.Boolean, "Whether the run replaced everything before it (--full-refresh)."),
+        Column("kind", pl.String, "ingest, or compaction (a run that merged the files of the runs it replaces)."),
+        Column("replaces", pl.List(pl.String), "For a compaction: the runs whose files it merged."),
         Column("seconds", pl.Float64, "Wall time of the run.", nullable=False),
         Column("stage_seconds", pl.String, "Wall time per stage, as JSON.", nullable=False),
     ),

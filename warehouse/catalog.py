@@ -53,8 +53,10 @@ FROM ({select})
 
 
 # Runs whose rows are current: committed, and not older than the latest full refresh.
-LIVE_RUNS = f"""SELECT run_id FROM {RUNS.name} WHERE started_at >= (
-    SELECT coalesce(max(started_at), '-infinity'::TIMESTAMPTZ) FROM {RUNS.name} WHERE full_refresh)"""
+# Runs whose files are current: committed, not older than the latest full refresh, not merged by a compaction.
+LIVE_RUNS = f"""SELECT run_id FROM {RUNS.name}
+    WHERE started_at >= (SELECT coalesce(max(started_at), '-infinity'::TIMESTAMPTZ) FROM {RUNS.name} WHERE full_refresh)
+    AND run_id NOT IN (SELECT unnest(replaces) FROM {RUNS.name} WHERE replaces IS NOT NULL)"""
 
 
 def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> str:
@@ -64,10 +66,13 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
         return _empty_select(con, table)
     glob = _quote(store.table_dir(table.name) / "**" / "*.parquet")  # every partition
     columns = ", ".join(f'"{c}"' for c in table.column_names)
-    select = f"SELECT {columns} FROM read_parquet({glob}, union_by_name = true, hive_partitioning = false)"
+    source = f"read_parquet({glob}, union_by_name = true, hive_partitioning = false, filename = true)"
     if table.name == RUNS.name:
-        return select
-    return f"{select} WHERE run_id IN ({LIVE_RUNS})"
+        return f"SELECT {columns} FROM {source}"
+    # a file is visible when the run in its name is live (a compaction's file keeps each row's own run_id)
+    return (
+        f"SELECT {columns} FROM {source} WHERE regexp_extract(filename, 'part-([^/.]+)\\.parquet$', 1) IN ({LIVE_RUNS})"
+    )
 
 
 def refresh_catalog(store: Warehouse) -> Path:

@@ -113,28 +113,36 @@ class Warehouse:
         return set(runs.select("run_id").collect()["run_id"].to_list())
 
     def live_runs(self) -> set[str]:
-        """Committed runs whose rows are current: those since the latest full refresh (all when there was none)."""
+        """Committed runs whose files are current: since the latest full refresh (all when there was none), less
+        the runs a committed compaction merged into its own files."""
         runs = self.read(RUNS.name)
         refreshed = runs.filter(pl.col("full_refresh").fill_null(False))["started_at"].max()
         if refreshed is not None:
             runs = runs.filter(pl.col("started_at") >= refreshed)
-        return set(runs["run_id"].to_list())
+        replaced = set(runs["replaces"].explode().drop_nulls().to_list())
+        return set(runs["run_id"].to_list()) - replaced
+
+    @staticmethod
+    def run_of(path: Path) -> str:
+        """The run that wrote a file (its name is part-<run_id>.parquet): a file is visible when its run is live.
+        A compaction's file holds rows of the runs it merged, each row keeping its own run_id."""
+        return path.name.removeprefix("part-").split(".")[0]
 
     def read(self, table: str) -> pl.DataFrame:
-        """The live rows of a table: rows of committed runs since the latest full refresh (rows of runs without a
-        `runs` row, and rows a full refresh replaced, are left out). The runs table is read whole."""
+        """The live rows of a table: the files of live runs (not the files of runs without a `runs` row, nor of
+        runs a full refresh or a compaction replaced). The runs table is read whole."""
         spec = TABLES[table]
         files = self.files(table)
+        if table != RUNS.name:
+            live = self.live_runs()
+            files = [f for f in files if self.run_of(f) in live]
         if not files:
             return spec.empty()
         # the table's schema, not the first file's: a column added later reads as null in older files
         frame = pl.scan_parquet(
             files, schema=spec.schema, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
         ).collect()
-        frame = spec.conform(frame)
-        if table == RUNS.name:
-            return frame
-        return frame.filter(pl.col("run_id").is_in(sorted(self.live_runs())))
+        return spec.conform(frame)
 
     def known_pages(self) -> pl.DataFrame:
         """page_id, content_hash, article_id and version_key of every page already in the ledger (the article
@@ -144,16 +152,19 @@ class Warehouse:
         return pages.join(articles, on="page_id", how="left")
 
     def remove_uncommitted(self) -> list[Path]:
-        """Delete files of runs that never committed (and stray temporary files); returns what was removed."""
-        committed = self.committed_runs()
+        """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
+        and stray temporary files; returns what was removed. Writers call it under the writer lock."""
+        committed, live = self.committed_runs(), self.live_runs()
+        replaced = set(self.read(RUNS.name)["replaces"].explode().drop_nulls().to_list())
         removed = [path for path in self.root.glob(".*.tmp") if path.is_file()]  # a catalog left half-built
         for path in removed:
             path.unlink(missing_ok=True)
         for table in TABLES:
-            folder = self.table_dir(table)
-            for path in [*folder.rglob("*.tmp"), *folder.rglob("part-*.parquet")]:
-                run_id = path.name.removeprefix("part-").split(".")[0]
-                if path.suffix == ".tmp" or (table != RUNS.name and run_id not in committed):
+            if table == RUNS.name:
+                continue
+            for path in [*self.table_dir(table).rglob("*.tmp"), *self.table_dir(table).rglob("part-*.parquet")]:
+                run = self.run_of(path)
+                if path.suffix == ".tmp" or run not in committed or (run in replaced and run not in live):
                     path.unlink(missing_ok=True)
                     removed.append(path)
         return removed
