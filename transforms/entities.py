@@ -118,12 +118,16 @@ def _tagger():
     ])  # fmt: skip
 
 
+def _without_separators(text: str) -> str:
+    return text.translate(_SEPARATORS) if _FIELD in text or _RECORD in text else text
+
+
 def morpheme_frame(texts: Sequence[str]) -> pl.DataFrame:
     """One row per morpheme of each text: doc (index into texts), surface, pos (first tag of a compound such as
     VV+EP), semantic, space (whitespace before it), start and end (character offsets into the text)."""
     parse = _tagger().parse
     analysed = pl.DataFrame(
-        {"doc": range(len(texts)), "out": [parse(t.translate(_SEPARATORS)) for t in texts]},
+        {"doc": range(len(texts)), "out": [parse(_without_separators(t)) for t in texts]},
         schema={"doc": pl.Int32, "out": pl.String},
     )
     written, length = pl.col("written"), pl.col("written").str.len_chars()
@@ -359,9 +363,11 @@ def mentions(text: str, lexicon: Lexicon) -> list[Mention]:
 def _without_overlaps(found: list[Mention]) -> list[Mention]:
     """Keep the longest mention where spans overlap (chains first: they carry the title and organisation)."""
     ranked = sorted(found, key=lambda m: (-(m.end - m.start), m.title is None, m.start))
+    taken = bytearray(max((m.end for m in found), default=0))  # characters already covered by a kept mention
     kept: list[Mention] = []
     for mention in ranked:
-        if all(mention.end <= k.start or mention.start >= k.end for k in kept):
+        if not any(taken[mention.start : mention.end]):
+            taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
 
