@@ -97,3 +97,29 @@ def test_a_compaction_killed_before_its_commit_changes_nothing(several_runs, tmp
     summary = compact(warehouse=str(store.root))  # removes them, then compacts for real
     assert summary.runs_merged == len(BATCHES)
     assert contents(store) == before
+
+
+def test_status_shows_rows_files_size_and_last_run_per_table(several_runs):
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    store = several_runs
+    compact(warehouse=str(store.root))
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(store.root)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    shown = {
+        cells[0]: cells[1:]
+        for line in result.output.splitlines()
+        if (cells := [c.strip() for c in line.split("│")[1:-1]]) and cells[0] in ("pages", "articles", "runs")
+    }
+    last_ingest = query(store, "SELECT max(run_id) FROM runs WHERE kind = 'ingest'").item()
+    for table in ("pages", "articles"):
+        files = store.files(table)
+        assert shown[table] == [
+            str(query(store, f"SELECT count(*) FROM {table}").item()),
+            str(len(files)),
+            str(sum(f.stat().st_size for f in files)),
+            last_ingest,
+        ]
+    assert shown["runs"][0] == str(len(BATCHES) + 1)  # the four runs and the compaction
