@@ -7,7 +7,7 @@ are only reported. GX has no polars engine, so a batch is validated as an Arrow-
 Two additions to GX's own suite format, both resolved here before GX sees the suite:
 
 * `"value_set_of": "TABLE.COLUMN"` makes an `expect_column_values_to_be_in_set` check the column against
-  another table's column at validation time: the relationships (every `entities.article_id` in `articles`)
+  another table's column at validation time: the relationships (every `entities.page_id` in `articles`)
   and the station table. The flow validates tables parent first and passes the parent's valid rows.
 * a suite may name derived columns (`derived_columns` below: the latest plausible registration time, reporter names
   joined, readings per widget); they are computed in polars and validated like any other column.
