@@ -105,22 +105,14 @@ class Warehouse:
         """Every Parquet file of a table, in all its partitions."""
         return sorted(self.table_dir(table).rglob("*.parquet"))
 
-    def committed_runs(self) -> set[str]:
-        files = self.files(RUNS.name)
-        if not files:
-            return set()
-        runs = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore", hive_partitioning=False)
-        return set(runs.select("run_id").collect()["run_id"].to_list())
-
-    def live_runs(self) -> set[str]:
+    def live_runs(self, runs: pl.DataFrame | None = None) -> set[str]:
         """Committed runs whose files are current: since the latest full refresh (all when there was none), less
-        the runs a committed compaction merged into its own files."""
-        runs = self.read(RUNS.name)
+        the runs a committed compaction merged into its own files. `runs`: the runs table, when already read."""
+        runs = self.read(RUNS.name) if runs is None else runs
         refreshed = runs.filter(pl.col("full_refresh").fill_null(False))["started_at"].max()
         if refreshed is not None:
             runs = runs.filter(pl.col("started_at") >= refreshed)
-        replaced = set(runs["replaces"].explode().drop_nulls().to_list())
-        return set(runs["run_id"].to_list()) - replaced
+        return set(runs["run_id"].to_list()) - _replaced(runs)
 
     @staticmethod
     def run_of(path: Path) -> str:
@@ -154,8 +146,8 @@ class Warehouse:
     def remove_uncommitted(self) -> list[Path]:
         """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
         and stray temporary files; returns what was removed. Writers call it under the writer lock."""
-        committed, live = self.committed_runs(), self.live_runs()
-        replaced = set(self.read(RUNS.name)["replaces"].explode().drop_nulls().to_list())
+        runs = self.read(RUNS.name)
+        committed, live, replaced = set(runs["run_id"].to_list()), self.live_runs(runs), _replaced(runs)
         removed = [path for path in self.root.glob(".*.tmp") if path.is_file()]  # a catalog left half-built
         for path in removed:
             path.unlink(missing_ok=True)
@@ -209,3 +201,8 @@ class Warehouse:
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, final)
+
+
+def _replaced(runs: pl.DataFrame) -> set[str]:
+    """The runs that committed compactions in `runs` merged into their own files."""
+    return set(runs["replaces"].explode().drop_nulls().to_list())
