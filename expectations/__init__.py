@@ -125,7 +125,12 @@ class Validator:
 
     def __init__(self, references: Mapping[str, pl.DataFrame] | None = None) -> None:
         self.references = dict(references or {})
-        self._results: dict[str, Any] = {}  # GX's result per table validated, for Data Docs
+        self._results: dict[str, Any] = {}  # GX's result per table validated, for Data Docs (see validate)
+
+    @property
+    def prepared(self) -> bool:
+        """Whether GX has been imported and its context built."""
+        return "_source" in self.__dict__
 
     def prepare(self) -> None:
         """Import GX and build its context now (once per run; 4 to 6 s here), rather than in the first validate."""
@@ -208,7 +213,9 @@ class Validator:
         outcome = self._batch(table.name, view).validate(
             suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
         )
-        self._results[table.name] = (suite, outcome)
+        shown = self._results.get(table.name)
+        if shown is None or (shown[1].success and not outcome.success):
+            self._results[table.name] = (suite, outcome)  # Data Docs show a table's first failing batch, or its first
         results, failures = [], []
         for result in outcome.results:
             item = spec["expectations"][result.expectation_config.meta[INDEX]]

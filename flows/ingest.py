@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from expectations import Validation, Validator
+from expectations import ExpectationResult, Validation, Validator
 from flows.report import write_run_report
 from flows.sources import batched, discover, read_pages
 from newsflow.faults import halt_point
 from newsflow.profiles import load_rules
-from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
+from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, TABLES, WEATHER_SNAPSHOTS
 from newsflow.workers import EntityWorkers
-from transforms.pages import KNOWN_SCHEMA, parse_pages, rejected_by_validation, version_keys
+from transforms.pages import (
+    KNOWN_SCHEMA,
+    Draft,
+    Parsed,
+    ParseRules,
+    draft,
+    rejected_by_validation,
+    settle,
+    version_keys,
+)
 from warehouse.catalog import refresh_catalog
 from warehouse.store import Warehouse
 
@@ -55,23 +68,42 @@ class RunSummary:
         return bad == 0 and self.quarantined == 0
 
 
-@task(name="read-pages", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def read_batch(paths: list[str]) -> pl.DataFrame:
-    """Read, hash and decode a batch of page files."""
-    return read_pages(paths)
+@dataclass
+class DraftedBatch:
+    """What a batch task sends back: the drafted pages, the entities of their candidate articles, and timings."""
+
+    drafted: Draft
+    entities: pl.DataFrame
+    pages_read: int
+    pages_skipped: int
+    seconds: dict[str, float]
 
 
-@task(name="parse-pages", cache_policy=NO_CACHE)
-def parse_batch(raw: pl.DataFrame, known: pl.DataFrame, profiles_dir: str | None) -> dict[str, pl.DataFrame]:
-    """Parse a batch into ledger rows, articles and weather readings."""
-    parsed = parse_pages(raw, load_rules([profiles_dir] if profiles_dir else []), known)
-    return {"pages": parsed.pages, "articles": parsed.articles, "weather_snapshots": parsed.weather}
+@functools.cache
+def _rules(profiles_dir: str | None) -> ParseRules:
+    """The parse rules, loaded once per process (a Dask worker runs many batches)."""
+    return load_rules([profiles_dir] if profiles_dir else [])
 
 
-@task(name="extract-entities", cache_policy=NO_CACHE)
-def extract_entities(articles: pl.DataFrame, workers: EntityWorkers) -> pl.DataFrame:
-    """Entity rows of a batch of articles, shared out among the worker processes."""
-    return workers(articles)
+@task(name="draft-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def draft_batch(
+    refs: list[str], known: pl.DataFrame, profiles_dir: str | None, extractor: EntityWorkers
+) -> DraftedBatch:
+    """The expensive, order-free work on a batch of pages, wherever the task runner puts it: read, hash and decode
+    the pages, skip those already in the ledger, draft articles and readings, and extract the entities of the
+    articles that are new against the pages landed before this run (`known`). The flow settles the batch against
+    the earlier batches of the run afterwards, in order."""
+    watch = Stopwatch()
+    with watch.stage("read"):
+        raw = read_pages(refs)
+        seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
+        raw = raw.filter(~seen)
+    with watch.stage("parse"):
+        drafted = draft(raw, _rules(profiles_dir))
+        candidates = settle(drafted, known).articles
+    with watch.stage("entities"):
+        found = extractor(candidates)
+    return DraftedBatch(drafted, found, len(refs), int(seen.sum()), watch.seconds)
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -90,12 +122,17 @@ def validate_tables(tables: dict[str, pl.DataFrame], validator: Validator) -> di
     }
 
 
-@task(name="land-tables", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def land_tables(store_root: str, run_id: str, tables: dict[str, pl.DataFrame], run_row: pl.DataFrame) -> None:
-    """Write the run's rows, then its runs row (the commit), then rebuild the catalog; if the catalog cannot
-    be built the run's files are removed again, so the warehouse keeps its previous state."""
-    store = Warehouse.at(store_root)
-    store.land(run_id, tables, run_row)
+@task(name="land-batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def land_batch(store: Warehouse, run_id: str, part: int, tables: dict[str, pl.DataFrame]) -> None:
+    """Write a batch's rows as part `part` of the run: invisible to readers until the run commits."""
+    store.write_tables(run_id, tables, part)
+
+
+@task(name="commit-run", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def commit_run(store: Warehouse, run_id: str, run_row: pl.DataFrame) -> None:
+    """Write the run's runs row (the commit), then rebuild the catalog; if the catalog cannot be built the run's
+    files are removed again, so the warehouse keeps its previous state."""
+    store.commit(run_id, run_row)
     try:
         refresh_catalog(store)
     except Exception:
@@ -136,7 +173,7 @@ class Stopwatch:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-@flow(name="newsflow-ingest", log_prints=True)
+@flow(name="newsflow-ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(
     sources: list[str],
     warehouse: str = "warehouse",
@@ -145,19 +182,35 @@ def ingest(
     workers: int = 0,
     lock_timeout: float = 3600.0,
     full_refresh: bool = False,
+    in_flight: int = 2,
 ) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary. One run writes a
     warehouse at a time: a second one waits for the first (up to `lock_timeout` seconds), then skips what the
-    first one ingested."""
+    first one ingested.
+
+    Batches are drafted by the flow's task runner, up to `in_flight` at a time (threads by default, with the
+    entity stage in `workers` processes; Dask workers with `with_runner`), and settled, validated and landed
+    here one by one in order, so every runner lands the same rows and memory holds a few batches, not the run."""
     logger = get_run_logger()
     store = Warehouse.at(warehouse)
     waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
     with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
-        return _ingest(store, sources, batch_size, profiles_dir, workers, full_refresh)
+        return _ingest(store, sources, batch_size, profiles_dir, workers, full_refresh, in_flight)
+
+
+def with_runner(task_runner: TaskRunner) -> Flow:
+    """The ingest flow with another task runner (a DaskTaskRunner: batches are drafted on a Dask cluster)."""
+    return ingest.with_options(task_runner=task_runner)
 
 
 def _ingest(
-    store: Warehouse, sources: list[str], batch_size: int, profiles_dir: str | None, workers: int, full_refresh: bool
+    store: Warehouse,
+    sources: list[str],
+    batch_size: int,
+    profiles_dir: str | None,
+    workers: int,
+    full_refresh: bool,
+    in_flight: int,
 ) -> RunSummary:
     logger = get_run_logger()
     started, clock, watch = datetime.now(UTC), time.perf_counter(), Stopwatch()
@@ -166,28 +219,29 @@ def _ingest(
     if removed:
         logger.warning("removed %d files of runs that never committed", len(removed))
     with watch.stage("discover"):
-        paths = discover(sources)
+        refs = discover(sources)
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
-    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths), full_refresh=full_refresh)
-    logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
+    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(refs), full_refresh=full_refresh)
+    logger.info("run %s: %d pages found in %s", run_id, len(refs), ", ".join(sources))
 
-    with EntityWorkers(workers or None, profiles_dir) as entity_workers:
-        tables = _parse_in_batches(paths, known, batch_size, profiles_dir, entity_workers, summary, watch)
-    validator = Validator(references={"stations": load_rules([profiles_dir] if profiles_dir else []).stations})
-    with watch.stage("gx-import"):
-        validator.prepare()  # once per run: GX's import costs seconds, whatever the size of the run
-    with watch.stage("validate"):
-        validations = validate_tables(tables, validator)
-    landed = _tables_to_land(run_id, started, validations)
-    summary.statuses = {s: landed["pages"].filter(pl.col("status") == s).height for s in PAGE_STATUSES}
-    summary.rows = {name: frame.height for name, frame in landed.items()}
-    summary.quarantined = landed["quarantine"].height
+    validator = Validator(references={"stations": _rules(profiles_dir).stations})
+    landing = Landing(store, run_id, started, validator, summary, watch, known)
+    batches = list(batched(refs, batch_size))
+    with EntityWorkers(workers or None, profiles_dir) as extractor:
+        pending: deque[PrefectFuture] = deque()
+        for number in range(len(batches)):
+            while len(pending) < max(in_flight, 1) and number + len(pending) < len(batches):
+                pending.append(draft_batch.submit(batches[number + len(pending)], known, profiles_dir, extractor))
+            landing.settle(number + 1, pending.popleft().result())
+            halt_point("parsed")
+            logger.info("batch %d/%d: %s", number + 1, len(batches), landing.last)
+    halt_point("landed-tables")
+    validations = landing.validations()
     summary.validation_success = all(v.success for v in validations.values())
-
     with watch.stage("land"):
         summary.seconds = time.perf_counter() - clock
-        land_tables(str(store.root), run_id, landed, _run_row(summary, sources, started, watch.seconds))
+        commit_run(store, run_id, _run_row(summary, sources, started, watch.seconds))
     with watch.stage("report"):
         publish_reports(store, run_id, validator, validations, summary)
     _publish_artifacts(summary)
@@ -196,49 +250,87 @@ def _ingest(
     return summary
 
 
-def _parse_in_batches(
-    paths: list[str],
-    known: pl.DataFrame,
-    batch_size: int,
-    profiles_dir: str | None,
-    entity_workers: EntityWorkers,
-    summary: RunSummary,
-    watch: Stopwatch,
-) -> dict[str, pl.DataFrame]:
-    """Read, parse and extract entities batch by batch; pages already in the ledger are counted and skipped."""
-    logger = get_run_logger()
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in VALIDATED}
-    batches = list(batched(paths, batch_size))
-    for number, batch in enumerate(batches, start=1):
-        start = time.perf_counter()
-        with watch.stage("read"):
-            raw = read_batch(batch)
-            seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
-            summary.pages_skipped += int(seen.sum())
-            raw = raw.filter(~seen)
-        with watch.stage("parse"):
-            parsed = parse_batch(raw, known, profiles_dir)
-        with watch.stage("entities"):
-            parsed["entities"] = extract_entities(parsed["articles"], entity_workers)
-        halt_point("parsed")
-        for name, frame in parsed.items():
-            parts[name].append(frame)
-        new_pages = parsed["pages"].select("page_id", "content_hash")
-        known = pl.concat(
-            [
-                known,
-                new_pages.join(
-                    parsed["articles"].select("page_id", "article_id", version_key=version_keys()),
-                    on="page_id",
-                    how="left",
-                ),
-            ]
-        )
-        rate = raw.height / max(time.perf_counter() - start, 1e-9)
-        logger.info("batch %d/%d: %d pages, %d new, %.0f pages/s", number, len(batches), len(batch), raw.height, rate)
-    return {
-        name: pl.concat(frames) if frames else TABLES[name].empty().drop("run_id") for name, frames in parts.items()
-    }
+class Landing:
+    """The in-order half of a run: each drafted batch is settled against everything landed before it (earlier
+    runs and the run's earlier batches), validated and written as a part of the run; counts add up in the
+    summary and the expectation results per table."""
+
+    def __init__(
+        self,
+        store: Warehouse,
+        run_id: str,
+        started: datetime,
+        validator: Validator,
+        summary: RunSummary,
+        watch: Stopwatch,
+        known: pl.DataFrame,
+    ) -> None:
+        self.store, self.run_id, self.started = store, run_id, started
+        self.validator, self.summary, self.watch, self.known = validator, summary, watch, known
+        self.results: dict[str, list[ExpectationResult]] = {name: [] for name in VALIDATED}
+        self.last = ""
+        summary.statuses = dict.fromkeys(PAGE_STATUSES, 0)
+        summary.rows = dict.fromkeys((*VALIDATED, QUARANTINE.name), 0)
+
+    def settle(self, part: int, batch: DraftedBatch) -> None:
+        for stage, seconds in batch.seconds.items():
+            self.watch.seconds[stage] = self.watch.seconds.get(stage, 0.0) + seconds
+        self.summary.pages_skipped += batch.pages_skipped
+        new = batch.pages_read - batch.pages_skipped
+        self.last = f"{batch.pages_read} pages, {new} new"
+        if batch.drafted.pages.is_empty():
+            return
+        with self.watch.stage("settle"):
+            parsed = settle(batch.drafted, self.known)
+            tables = {
+                "pages": parsed.pages,
+                "articles": parsed.articles,
+                # settling can only turn candidate articles into duplicates: their entities are left out
+                "entities": batch.entities.join(parsed.articles.select("page_id"), on="page_id", how="semi"),
+                "weather_snapshots": parsed.weather,
+            }
+            self.known = pl.concat([self.known, _known_rows(parsed)])
+        if not self.validator.prepared:
+            with self.watch.stage("gx-import"):
+                self.validator.prepare()  # once per run: GX's import costs seconds, whatever the size of the run
+        with self.watch.stage("validate"):
+            validations = validate_tables(tables, self.validator)
+        landed = _tables_to_land(self.run_id, self.started, validations)
+        with self.watch.stage("land"):
+            land_batch(self.store, self.run_id, part, landed)
+        for name, validation in validations.items():
+            self.results[name].extend(validation.results)
+        for status in PAGE_STATUSES:
+            count = landed["pages"].filter(pl.col("status") == status).height
+            self.summary.statuses[status] = self.summary.statuses.get(status, 0) + count
+        for name, frame in landed.items():
+            self.summary.rows[name] = self.summary.rows.get(name, 0) + frame.height
+        self.summary.quarantined += landed["quarantine"].height
+
+    def validations(self) -> dict[str, Validation]:
+        """Each table's expectation results over all batches (an expectation passed when it passed in every
+        batch; failed_rows add up), for the report; the rows themselves have landed already."""
+        merged = {}
+        for name, results in self.results.items():
+            by_expectation: dict[str, ExpectationResult] = {}
+            for result in results:
+                seen = by_expectation.get(result.expectation)
+                by_expectation[result.expectation] = (
+                    result
+                    if seen is None
+                    else replace(
+                        seen, success=seen.success and result.success, failed_rows=seen.failed_rows + result.failed_rows
+                    )
+                )
+            empty = TABLES[name].empty().drop("run_id")
+            merged[name] = Validation(name, empty, QUARANTINE.empty().drop("run_id"), tuple(by_expectation.values()))
+        return merged
+
+
+def _known_rows(parsed: Parsed) -> pl.DataFrame:
+    """Rows for `known` of a settled batch: its pages, with the article (version) each one landed."""
+    articles = parsed.articles.select("page_id", "article_id", version_key=version_keys())
+    return parsed.pages.select("page_id", "content_hash").join(articles, on="page_id", how="left")
 
 
 def _tables_to_land(run_id: str, started: datetime, validations: dict[str, Validation]) -> dict[str, pl.DataFrame]:

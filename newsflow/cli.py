@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +35,11 @@ ProfilesOption = Annotated[
     Path | None,
     typer.Option("--profiles", help="Folder of extra layout profiles (*.toml).", exists=True, file_okay=False),
 ]
+
+
+class Runner(StrEnum):
+    threads = "threads"
+    dask = "dask"
 
 
 class Format(StrEnum):
@@ -73,10 +79,26 @@ def run(
         ),
     ] = False,
     strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
+    task_runner: Annotated[
+        Runner | None,
+        typer.Option(
+            help="Where batches are parsed: threads in this process (entities in --workers processes), or a Dask "
+            "cluster (a local one with --workers processes, or the one at --dask-address) [default threads]."
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Scheduler of an existing Dask cluster, tcp://HOST:PORT (implies --task-runner dask)."),
+    ] = None,
 ) -> None:
     """Run the ingest flow over SOURCES into the warehouse and print a summary. Runs on one warehouse take
-    turns: a second one waits for the first, then skips the pages it ingested."""
+    turns: a second one waits for the first, then skips the pages it ingested. Every task runner lands the
+    same rows."""
     settings = _settings(warehouse, profiles)
+    runner = task_runner or (Runner.dask if dask_address or settings.dask_address else Runner(settings.task_runner))
+    address = dask_address or settings.dask_address
+    if address and runner is not Runner.dask:
+        raise _fail("--dask-address needs --task-runner dask", EXIT_USAGE)
     from flows.sources import SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
 
@@ -88,18 +110,30 @@ def run(
     except (SourceError, ProfileError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     configure_prefect()
-    from flows.ingest import ingest
+    from flows.ingest import ingest, with_runner
 
+    processes = settings.workers if workers is None else workers
+    flow, in_flight, api = ingest, 2, nullcontext()
+    if runner is Runner.dask:
+        from flows.runners import dask_runner, shared_api
+
+        try:
+            dask, in_flight = dask_runner(address, processes)
+        except (OSError, ValueError) as exc:
+            raise _fail(f"cannot reach the Dask cluster at {address}: {exc}", EXIT_USAGE) from None
+        flow, api = with_runner(dask), shared_api()
     try:
-        summary = ingest(
-            sources,
-            warehouse=settings.warehouse,
-            batch_size=batch_size or settings.batch_size,
-            workers=settings.workers if workers is None else workers,
-            lock_timeout=settings.lock_timeout if wait is None else wait,
-            full_refresh=full_refresh,
-            profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
-        )
+        with api:
+            summary = flow(
+                sources,
+                warehouse=settings.warehouse,
+                batch_size=batch_size or settings.batch_size,
+                in_flight=in_flight,
+                workers=processes,
+                lock_timeout=settings.lock_timeout if wait is None else wait,
+                full_refresh=full_refresh,
+                profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
+            )
     except Exception as exc:  # a stage crashed: nothing was committed
         raise _fail(f"the run failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
     _print_summary(summary)

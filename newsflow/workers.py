@@ -4,6 +4,7 @@ same pure `transforms.entities.entities` on its slice with the lexicon it loaded
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,12 @@ def _extract(articles: pl.DataFrame) -> pl.DataFrame:
     return entities(articles, _lexicon)
 
 
+@functools.cache
+def _lexicon_of(profiles_dir: str | None) -> Lexicon:
+    """The lexicon, loaded once per process."""
+    return load_rules([Path(profiles_dir)] if profiles_dir else []).lexicon
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -44,7 +51,10 @@ class EntityWorkers:
         self.count = count or default_workers()
         self.profiles_dir = profiles_dir
         self._pool: ProcessPoolExecutor | None = None
-        self._lexicon: Lexicon | None = None
+
+    def __reduce__(self) -> tuple:
+        """Sent to another process (a Dask worker), the extractor runs in that process: its pool stays here."""
+        return (EntityWorkers, (1, self.profiles_dir))
 
     def __enter__(self) -> EntityWorkers:
         return self
@@ -71,9 +81,7 @@ class EntityWorkers:
 
     def __call__(self, articles: pl.DataFrame) -> pl.DataFrame:
         if self.count <= 1 or articles.height < MIN_PARALLEL_ARTICLES:
-            if self._lexicon is None:
-                self._lexicon = load_rules([Path(self.profiles_dir)] if self.profiles_dir else []).lexicon
-            return entities(articles, self._lexicon)
+            return entities(articles, _lexicon_of(self.profiles_dir))
         self.start()
         assert self._pool is not None
         articles = articles.select(c for c in COLUMNS if c in articles.columns)

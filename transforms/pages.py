@@ -79,8 +79,18 @@ def _first_seen(key: str) -> pl.Expr:
     return pl.coalesce(pl.col(f"known_{key}_page"), earlier_here)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A batch of pages parsed but not yet settled against the pages landed before it: every candidate article
+    and reading, whatever the page's status will be. What `settle` needs, and nothing bulky (no page text)."""
+
+    pages: pl.DataFrame  # ledger inputs: raw columns less text, has_text, layout, is_html, page_kind
+    articles: pl.DataFrame  # candidate articles, with article_id and the header's registered_line
+    weather: pl.DataFrame  # readings of every readable page
+
+
 def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None = None) -> Parsed:
-    """Parse a batch of raw pages.
+    """Parse a batch of raw pages: `settle(draft(raw, rules), known)`.
 
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
     text), read_reason (why not, or a note on how the text was recovered) and read_error (the file itself
@@ -89,19 +99,21 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
     article version seen in an earlier run becomes a duplicate, not a second row, while a later version of a
     known article lands (its reason says so).
     """
-    known = known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA)
+    return settle(draft(raw, rules), known)
+
+
+def draft(raw: pl.DataFrame, rules: ParseRules) -> Draft:
+    """The expensive, order-free part of parsing: page text to candidate articles and readings. It does not
+    depend on what landed before, so batches can be drafted anywhere, in any order, and settled in order."""
     pages = _readable_pages(raw, rules)
     readable = pages.filter(pl.col("text").is_not_null())
     lines = page_lines(readable).join(readable.select("page_id", "layout"), on="page_id")
     dates = capture_dates(lines)
     articles = _articles(lines, pages, rules).join(dates, on="page_id", how="left")
     articles = articles.with_columns(article_id=article_ids(articles))
-    ledger = _ledger(pages, articles, known)
-    ok_articles = ledger.filter(pl.col("status") == "article").select("page_id")
-    kept_weather = ledger.filter(pl.col("status").is_in(["article", "not_article", "rejected"])).select("page_id")
     weather = (
         weather_readings(
-            lines.join(kept_weather, on="page_id"),
+            lines,
             before_line=articles.select("page_id", line_no="header_line").drop_nulls(),
             stations=rules.stations,
         )
@@ -110,10 +122,22 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
         .join(articles.select("page_id", "site"), on="page_id", how="left")
         .with_columns(site=pl.coalesce("site", pl.col("layout").replace_strict(rules.sites, default=None)))
     )
+    raw_columns = [c for c in dict.fromkeys([*raw.columns, "read_error"]) if c != "text"]
+    ledger_inputs = pages.select(*raw_columns, "layout", "is_html", "page_kind", has_text=pl.col("text").is_not_null())
+    return Draft(pages=ledger_inputs, articles=articles, weather=weather)
+
+
+def settle(drafted: Draft, known: pl.DataFrame | None = None) -> Parsed:
+    """Each page's status and reason against the pages landed before it (`known`, see parse_pages), and the
+    articles and readings of the pages that keep them. Cheap: joins only."""
+    known = known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA)
+    ledger = _ledger(drafted.pages, drafted.articles, known)
+    ok_articles = ledger.filter(pl.col("status") == "article").select("page_id")
+    kept_weather = ledger.filter(pl.col("status").is_in(["article", "not_article", "rejected"])).select("page_id")
     return Parsed(
         pages=PAGES.conform(ledger).drop("run_id", "ingested_at"),
-        articles=ARTICLES.conform(articles.join(ok_articles, on="page_id")).drop("run_id"),
-        weather=WEATHER_SNAPSHOTS.conform(weather).drop("run_id"),
+        articles=ARTICLES.conform(drafted.articles.join(ok_articles, on="page_id")).drop("run_id"),
+        weather=WEATHER_SNAPSHOTS.conform(drafted.weather.join(kept_weather, on="page_id")).drop("run_id"),
     )
 
 
@@ -247,7 +271,7 @@ def _status_and_reason() -> pl.Expr:
     )
     notes = pl.concat_str(
         [
-            pl.when(pl.col("text").is_not_null()).then(pl.col("read_reason")),
+            pl.when(pl.col("has_text")).then(pl.col("read_reason")),
             pl.when(pl.col("registered_at").is_null() & pl.col("registered_line").is_not_null()).then(
                 pl.format("time not understood, left null: '{}'", pl.col("registered_line"))
             ),
@@ -268,7 +292,7 @@ def _status_and_reason() -> pl.Expr:
     return (
         pl.when(pl.col("read_error").fill_null(False))
         .then(outcome("error", pl.col("read_reason")))
-        .when(pl.col("text").is_null())  # empty or binary: its own reason, even when another file is the same
+        .when(~pl.col("has_text"))  # empty or binary: its own reason, even when another file is the same
         .then(outcome("rejected", pl.col("read_reason").fill_null("unreadable")))
         .when(pl.col("hash_first") != pl.col("page_id"))
         .then(outcome("duplicate", pl.format("same bytes as page {}", pl.col("hash_first"))))

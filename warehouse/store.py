@@ -116,7 +116,8 @@ class Warehouse:
 
     @staticmethod
     def run_of(path: Path) -> str:
-        """The run that wrote a file (its name is part-<run_id>.parquet): a file is visible when its run is live.
+        """The run that wrote a file (part-<run_id>.parquet, or part-<run_id>.<part>.parquet for a run that
+        landed batch by batch): a file is visible when its run is live.
         A compaction's file holds rows of the runs it merged, each row keeping its own run_id."""
         return path.name.removeprefix("part-").split(".")[0]
 
@@ -163,34 +164,40 @@ class Warehouse:
 
     def land(self, run_id: str, tables: Mapping[str, pl.DataFrame], run_row: pl.DataFrame) -> dict[str, int]:
         """Write a run's rows: every table's file first, then the runs row that commits them."""
-        written = {}
-        for name, frame in tables.items():
-            if name == RUNS.name:
-                raise ValueError("the runs row is written by land() itself, last")
-            written[name] = self._write(name, run_id, TABLES[name].conform(frame))
+        written = self.write_tables(run_id, tables)
         halt_point("landed-tables")
-        self._write(RUNS.name, run_id, RUNS.conform(run_row))
+        self.commit(run_id, run_row)
         return written
+
+    def write_tables(self, run_id: str, tables: Mapping[str, pl.DataFrame], part: int | None = None) -> dict[str, int]:
+        """Write rows of a run that stay invisible until `commit`. A run landing batch by batch numbers its
+        parts: `part-<run_id>.<part>.parquet`."""
+        if RUNS.name in tables:
+            raise ValueError("the runs row is written by commit(), last")
+        return {name: self._write(name, run_id, TABLES[name].conform(frame), part) for name, frame in tables.items()}
+
+    def commit(self, run_id: str, run_row: pl.DataFrame) -> None:
+        """Write the run's `runs` row: from now on readers see every file of the run."""
+        self._write(RUNS.name, run_id, RUNS.conform(run_row))
 
     def discard(self, run_id: str) -> None:
         """Remove every file of a run, its runs row first (undoes a commit whose catalog could not be built)."""
         for table in (RUNS.name, *TABLES):
-            for path in self.table_dir(table).rglob(f"part-{run_id}.parquet"):
+            for path in self.table_dir(table).rglob(f"part-{run_id}.*parquet"):
                 path.unlink(missing_ok=True)
 
-    def _write(self, table: str, run_id: str, frame: pl.DataFrame) -> int:
+    def _write(self, table: str, run_id: str, frame: pl.DataFrame, part: int | None = None) -> int:
         """Write a run's rows of a table: one file per partition (or one file), each through a temporary name."""
         if frame.is_empty():
             return 0
+        name = f"part-{run_id}.parquet" if part is None else f"part-{run_id}.{part:05d}.parquet"
         if table not in PARTITIONS:
-            self._write_file(self.table_dir(table) / f"part-{run_id}.parquet", frame)
+            self._write_file(self.table_dir(table) / name, frame)
             return frame.height
         key, value = PARTITIONS[table]
         keyed = frame.with_columns(value.fill_null(UNKNOWN).alias("__partition"))
         for (partition,), rows in keyed.partition_by("__partition", as_dict=True, maintain_order=True).items():
-            self._write_file(
-                self.table_dir(table) / f"{key}={partition}" / f"part-{run_id}.parquet", rows.drop("__partition")
-            )
+            self._write_file(self.table_dir(table) / f"{key}={partition}" / name, rows.drop("__partition"))
         return frame.height
 
     @staticmethod
