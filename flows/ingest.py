@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations import Validation, Validator
 from flows.report import write_run_report
-from flows.sources import batched, discover, read_pages
+from flows.sources import FetchLimits, batched, discover, read_pages
 from newsflow.faults import halt_point
 from newsflow.profiles import load_rules
 from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WEATHER_SNAPSHOTS
@@ -56,9 +56,10 @@ class RunSummary:
 
 
 @task(name="read-pages", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def read_batch(paths: list[str]) -> pl.DataFrame:
-    """Read, hash and decode a batch of page files."""
-    return read_pages(paths)
+def read_batch(refs: list[str], fetch: FetchLimits | None = None) -> pl.DataFrame:
+    """Read, hash and decode a batch of pages (files, WARC records, URLs: see flows.sources); URLs are fetched
+    with the given limits, by default the NEWSFLOW_FETCH_* settings where the task runs."""
+    return read_pages(refs, fetch)
 
 
 @task(name="parse-pages", cache_policy=NO_CACHE)
