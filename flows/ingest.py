@@ -95,7 +95,8 @@ def draft_batch(
     the earlier batches of the run afterwards, in order."""
     watch = Stopwatch()
     with watch.stage("read"):
-        raw = read_pages(refs)
+        # URLs are fetched within the NEWSFLOW_FETCH_* settings of the process the task runs in
+        raw = read_pages(refs, skip=set(known["page_id"].to_list()))
         seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
         raw = raw.filter(~seen)
     with watch.stage("parse"):

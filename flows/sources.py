@@ -1,16 +1,29 @@
-"""Sources -> raw pages: find the files, read their bytes, hash them and decode them to text."""
+"""Sources -> raw pages: find the pages (files, WARC records, URLs), read their bytes, hash and decode them.
+
+A page is named by a ref, a cheap string that discover() returns and read_pages() reads:
+- a page file (plain or .gz): its absolute path;
+- a page record of a WARC or WARC.gz archive: `<absolute archive path>#<byte offset of the record>`;
+- a URL from a URL list (`*.urls`, `*.urls.txt`): the URL itself.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import polars as pl
 from charset_normalizer import from_bytes
+
+from flows.capture import Capture, SourceError
+from flows.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
+from flows.warc import is_warc, read_records, record_offsets
+
+__all__ = ["RAW_SCHEMA", "FetchLimits", "SourceError", "decode", "discover", "read_page", "read_pages"]
 
 RAW_SCHEMA = pl.Schema(
     {
@@ -22,14 +35,12 @@ RAW_SCHEMA = pl.Schema(
         "text": pl.String,
         "read_reason": pl.String,
         "read_error": pl.Boolean,
+        "url": pl.String,
+        "captured_at": pl.Datetime("us", "UTC"),
     }
 )
 SNIFF_BYTES = 4096
 MAX_CONTROL_SHARE = 0.05  # more control characters than this in the first bytes: binary, not text
-
-
-class SourceError(ValueError):
-    """A source that does not exist or cannot be listed: a usage error, reported before anything runs."""
 
 
 @dataclass(frozen=True)
@@ -39,22 +50,55 @@ class Decoded:
     reason: str | None  # why there is no text, or a note on how the text was recovered
 
 
+class RefKind(Enum):
+    FILE = "file"
+    RECORD = "record"
+    URL = "url"
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # two letters at least: `C:` is a drive, not a scheme
+_RECORD_REF = re.compile(r"^(?P<path>.+)#(?P<offset>\d+)$")
+
+
 def discover(sources: Iterable[str]) -> list[str]:
-    """Every page file named by the sources (files, or folders searched recursively), sorted, no hidden files."""
-    found: list[str] = []
+    """Refs of every page the sources name: files, folders (searched recursively, no hidden files), WARC
+    archives (one ref per response or resource record) and URL lists (one ref per URL); in order, each once."""
+    refs: list[str] = []
+    for file in _source_files(sources):
+        if is_url_list(file):
+            refs.extend(read_url_list(file))
+        elif is_warc(file):
+            refs.extend(f"{file}#{offset}" for offset in record_offsets(str(file)))
+        else:
+            refs.append(str(file))
+    return list(dict.fromkeys(refs))
+
+
+def _source_files(sources: Iterable[str]) -> list[Path]:
+    found: list[Path] = []
     for source in sources:
         path = Path(source)
         if path.is_file():
-            found.append(str(path.resolve()))
+            found.append(path.resolve())
         elif path.is_dir():
             found.extend(
-                str(p.resolve())
+                p.resolve()
                 for p in sorted(path.rglob("*"))
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
             raise SourceError(f"source not found: {source}")
-    return sorted(dict.fromkeys(found))
+    return sorted(dict.fromkeys(found), key=str)
+
+
+def ref_kind(ref: str) -> RefKind:
+    """What a ref names: a URL (it has a scheme), a WARC record (`<archive>#<offset>`) or a file."""
+    if _SCHEME.match(ref):
+        return RefKind.URL
+    record = _RECORD_REF.match(ref)
+    if record and not Path(ref).exists() and Path(record["path"]).is_file():
+        return RefKind.RECORD
+    return RefKind.FILE
 
 
 def _control_share(data: bytes) -> float:
@@ -105,15 +149,19 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def decode(data: bytes) -> Decoded:
+def decode(data: bytes, charset: str | None = None) -> Decoded:
     """Text of a page's bytes: UTF-8 (BOM or not) unless the page declares a Korean legacy charset, then CP949
-    (the superset of EUC-KR), else whatever charset-normalizer finds; mojibake is repaired and noted. None with
-    a reason for empty or binary content."""
+    (the superset of EUC-KR), else the declared charset, else whatever charset-normalizer finds; mojibake is
+    repaired and noted. None with a reason for empty or binary content.
+
+    charset: what the HTTP Content-Type said (a WARC record's or a fetched page's); it counts before the page's
+    own <meta> declaration, as in browsers, but only as a hint: bytes that are valid UTF-8 are read as UTF-8."""
     if not data.strip(b" \t\r\n\x00"):
         return Decoded(None, None, "empty file" if not data else "blank page (whitespace only)")
     if _control_share(data) > MAX_CONTROL_SHARE:
         return Decoded(None, None, "binary content, not text")
-    order = ("cp949", "utf-8-sig") if declared_charset(data) in KOREAN_LEGACY else ("utf-8-sig", "cp949")
+    declared = (charset or declared_charset(data) or "").lower()
+    order = ("cp949", "utf-8-sig") if declared in KOREAN_LEGACY else ("utf-8-sig", "cp949")
     for encoding in order:
         try:
             text = data.decode(encoding)
@@ -123,6 +171,18 @@ def decode(data: bytes) -> Decoded:
             return Decoded(text, "cp949", None)
         repaired, note = repair_mojibake(text)
         return Decoded(repaired, "cp949" if note else "utf-8", note)
+    return _decode_other(data, declared)
+
+
+def _decode_other(data: bytes, declared: str) -> Decoded:
+    """Bytes that are neither UTF-8 nor CP949: the declared charset if it fits, else charset-normalizer's."""
+    try:
+        return Decoded(data.decode(declared), declared, None) if declared else _guess(data)
+    except (LookupError, UnicodeDecodeError):
+        return _guess(data)
+
+
+def _guess(data: bytes) -> Decoded:
     best = from_bytes(data).best()
     if best is None:
         return Decoded(None, None, "binary content, not text (no text encoding fits)")
@@ -134,32 +194,93 @@ def _read_bytes(path: str) -> bytes:
     return gzip.decompress(data) if path.endswith(".gz") else data
 
 
-def read_page(path: str) -> dict:
-    """One raw page row (see RAW_SCHEMA); an unreadable file becomes a row with read_error set, never an
-    exception."""
+def read_file(path: str) -> Capture:
+    """A page file's bytes (gunzipped for .gz); an unreadable file is a capture with its error."""
     try:
-        data = _read_bytes(path)
+        return Capture(path, _read_bytes(path))
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        data, error = b"", f"could not read: {type(exc).__name__}: {exc}"
+        return Capture(path, b"", error=f"could not read: {type(exc).__name__}: {exc}")
+
+
+def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
+    """One raw page row (see RAW_SCHEMA) of a capture.
+
+    page_id is 16 hex digits of sha256(source, content hash): the same bytes from the same source are the same
+    page, which a later run skips. A failed fetch adds the time of the attempt, so each run records its own
+    failure and fetches the URL again, while an unchanged page fetched before is skipped. Errors found in the
+    input itself (a 404 stored in an archive, a URL of another scheme) keep a stable page_id: they are not
+    going to change. A page whose page_id is in `skip` (one already in the ledger) is not decoded: the caller
+    drops it, and an unchanged re-run costs reading and hashing only."""
+    content_hash = hashlib.sha256(capture.data).hexdigest()
+    identity = "\0".join(p for p in (capture.source, content_hash, capture.attempt) if p is not None)
+    page_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    if capture.error or page_id in skip:
+        decoded = Decoded(None, None, capture.error)
     else:
-        error = None
-    content_hash = hashlib.sha256(data).hexdigest()
-    decoded = Decoded(None, None, error) if error else decode(data)
+        decoded = decode(capture.data, capture.charset)
     return {
-        "page_id": hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:16],
+        "page_id": page_id,
         "content_hash": content_hash,
-        "source": path,
-        "size_bytes": len(data),
+        "source": capture.source,
+        "size_bytes": len(capture.data),
         "encoding": decoded.encoding,
         "text": decoded.text,
         "read_reason": decoded.reason,
-        "read_error": error is not None,
+        "read_error": capture.error is not None,
+        "url": capture.url,
+        "captured_at": capture.captured_at,
     }
 
 
-def read_pages(paths: Iterable[str]) -> pl.DataFrame:
-    """Raw pages for the paths, one row each, in RAW_SCHEMA."""
-    return pl.DataFrame([read_page(p) for p in paths], schema=RAW_SCHEMA)
+def read_page(path: str) -> dict:
+    """One raw page row of a page file; an unreadable file becomes a row with read_error set, never an
+    exception."""
+    return page_row(read_file(path))
+
+
+def read_pages(
+    refs: Iterable[str], fetch: FetchLimits | None = None, skip: Container[str] = frozenset()
+) -> pl.DataFrame:
+    """Raw pages for the refs, one row each, in RAW_SCHEMA and in the order of the refs. Refs are read by
+    kind: each archive is opened once, and the URLs are fetched through one shared HTTP client with the
+    limits given (by default the NEWSFLOW_FETCH_* settings). Pages whose page_id is in `skip` are hashed but
+    not decoded (see page_row)."""
+    refs = list(refs)
+    kinds = [ref_kind(ref) for ref in refs]
+    rows: dict[str, dict] = {}
+    for ref, kind in zip(refs, kinds, strict=True):
+        if kind is RefKind.FILE:
+            rows[ref] = page_row(read_file(ref), skip)
+    for archive, offsets in _records_by_archive(r for r, k in zip(refs, kinds, strict=True) if k is RefKind.RECORD):
+        for offset, capture in zip(offsets, read_records(archive, offsets), strict=True):
+            rows[f"{archive}#{offset}"] = page_row(capture, skip)
+    urls = [ref for ref, kind in zip(refs, kinds, strict=True) if kind is RefKind.URL]
+    if urls:
+        for url, capture in zip(urls, fetch_all(urls, fetch or fetch_limits()), strict=True):
+            rows[url] = page_row(capture, skip)
+    return pl.DataFrame([rows[ref] for ref in refs], schema=RAW_SCHEMA)
+
+
+def _records_by_archive(refs: Iterable[str]) -> list[tuple[str, list[int]]]:
+    """Record refs grouped by archive, each archive's offsets in file order."""
+    groups: dict[str, list[int]] = {}
+    for ref in refs:
+        path, offset = ref.rsplit("#", 1)
+        groups.setdefault(path, []).append(int(offset))
+    return [(path, sorted(offsets)) for path, offsets in groups.items()]
+
+
+def fetch_limits() -> FetchLimits:
+    """The fetch limits of the NEWSFLOW_FETCH_* settings."""
+    from newsflow.settings import Settings
+
+    settings = Settings()
+    return FetchLimits(
+        timeout=settings.fetch_timeout,
+        attempts=settings.fetch_attempts,
+        max_bytes=settings.fetch_max_bytes,
+        backoff=settings.fetch_backoff,
+    )
 
 
 def batched(items: list[str], size: int) -> Iterator[list[str]]:

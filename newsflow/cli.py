@@ -61,7 +61,14 @@ def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Set
 
 @app.command()
 def run(
-    sources: Annotated[list[str], typer.Argument(help="Page files or folders of pages.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Page files (text, HTML, .gz); folders of them, searched recursively; WARC archives (.warc, "
+            ".warc.gz: a page per response or resource record); URL lists (.urls, .urls.txt: an http or https "
+            "URL a line, fetched within NEWSFLOW_FETCH_TIMEOUT, _ATTEMPTS and _MAX_BYTES)."
+        ),
+    ],
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,

@@ -68,6 +68,8 @@ PAGES = Table(
         Column("status", pl.String, "article, not_article, duplicate, rejected or error.", nullable=False),
         Column("reason", pl.String, "Why the page has this status, in words.", nullable=False),
         Column("ingested_at", UtcTimestamp, "When the run read the page (UTC).", nullable=False),
+        Column("url", pl.String, "The page's URL: a WARC record's target URI, a fetched page's final URL."),
+        Column("captured_at", UtcTimestamp, "When the page was captured (UTC): WARC-Date, or the fetch time."),
     ),
 )
 
@@ -80,7 +82,7 @@ ARTICLES = Table(
         Column("article_id", pl.String, "Stable id of (site, url) or (site, title, registered_at).", False),
         Column("page_id", pl.String, "The page the article was parsed from.", nullable=False),
         Column("site", pl.String, "Site or layout family the page belongs to.", nullable=False),
-        Column("url", pl.String, "Canonical URL when the page states one."),
+        Column("url", pl.String, "Canonical URL when the page states one, else the page's URL when known."),
         Column("section", pl.String, "Section as printed (산업, 경제, ...)."),
         Column("subsection", pl.String, "Subsection from the breadcrumb (재계, ...)."),
         Column("title", pl.String, "Headline as printed, once.", nullable=False),
@@ -91,7 +93,7 @@ ARTICLES = Table(
         Column("reporters", pl.List(Reporter), "Reporters: name without 기자, email when printed."),
         Column("captions", pl.List(Caption), "Photo captions, each once, with the credit split off."),
         Column("body", pl.List(pl.String), "Body paragraphs in order, without page furniture."),
-        Column("capture_date", pl.Date, "Date the page was captured (from the page header)."),
+        Column("capture_date", pl.Date, "Capture date, Korea time: the page's captured_at, else its header."),
         Column("paragraph_count", pl.Int32, "Number of body paragraphs.", nullable=False),
         Column("char_count", pl.Int32, "Characters in the body paragraphs.", nullable=False),
     ),

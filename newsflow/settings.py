@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Prefect settings newsflow needs in every working directory (the user's own environment still wins):
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     lock_timeout: float = 3600.0  # seconds a run waits for another run writing the same warehouse
     task_runner: str = "threads"  # threads, or dask (batches parsed on a Dask cluster)
     dask_address: str | None = None  # tcp://HOST:PORT of an existing Dask scheduler (implies dask)
+    # URL lists (flows.fetch): per-URL limits of the HTTP fetch
+    fetch_timeout: float = Field(20.0, gt=0)  # seconds to connect, and between bytes read
+    fetch_attempts: int = Field(3, ge=1)  # tries on connection errors, timeouts, 429 and 5xx
+    fetch_max_bytes: int = Field(10_000_000, gt=0)  # a larger body is abandoned: the page is an error row
+    fetch_backoff: float = Field(1.0, ge=0)  # seconds before the 2nd attempt, doubled for each further one
 
 
 def configure_prefect() -> None:

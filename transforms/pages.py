@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import polars.selectors as cs
 
-from newsflow.schema import ARTICLES, PAGES, WEATHER_SNAPSHOTS
+from newsflow.schema import ARTICLES, PAGES, SEOUL, WEATHER_SNAPSHOTS, UtcTimestamp
 from transforms.articles import parse_articles
 from transforms.entities import Lexicon
 from transforms.html import html_bodies, html_pages
@@ -93,8 +93,10 @@ def parse_pages(raw: pl.DataFrame, rules: ParseRules, known: pl.DataFrame | None
     """Parse a batch of raw pages: `settle(draft(raw, rules), known)`.
 
     raw: page_id, content_hash, source, size_bytes, encoding, text (null when the bytes could not be read as
-    text), read_reason (why not, or a note on how the text was recovered) and read_error (the file itself
-    could not be read).
+    text), read_reason (why not, or a note on how the text was recovered), read_error (the file itself
+    could not be read), url and captured_at (where and when the page was captured, when known: WARC records,
+    fetched URLs). An article without a canonical URL of its own takes the page's url; articles and weather
+    readings take the Korea-time date of captured_at as capture date, else the page header's.
     known: page_id, content_hash, article_id and version_key of pages already in the warehouse, so a page or an
     article version seen in an earlier run becomes a duplicate, not a second row, while a later version of a
     known article lands (its reason says so).
@@ -108,8 +110,14 @@ def draft(raw: pl.DataFrame, rules: ParseRules) -> Draft:
     pages = _readable_pages(raw, rules)
     readable = pages.filter(pl.col("text").is_not_null())
     lines = page_lines(readable).join(readable.select("page_id", "layout"), on="page_id")
-    dates = capture_dates(lines)
-    articles = _articles(lines, pages, rules).join(dates, on="page_id", how="left")
+    dates = _capture_dates(pages, lines)
+    articles = (
+        _articles(lines, pages, rules)
+        .join(dates, on="page_id", how="left")
+        .join(pages.select("page_id", page_url="url"), on="page_id", how="left")
+        .with_columns(url=pl.coalesce("url", "page_url"))
+        .drop("page_url")
+    )
     articles = articles.with_columns(article_id=article_ids(articles))
     weather = (
         weather_readings(
@@ -122,7 +130,7 @@ def draft(raw: pl.DataFrame, rules: ParseRules) -> Draft:
         .join(articles.select("page_id", "site"), on="page_id", how="left")
         .with_columns(site=pl.coalesce("site", pl.col("layout").replace_strict(rules.sites, default=None)))
     )
-    raw_columns = [c for c in dict.fromkeys([*raw.columns, "read_error"]) if c != "text"]
+    raw_columns = [c for c in dict.fromkeys([*raw.columns, "read_error", "url", "captured_at"]) if c != "text"]
     ledger_inputs = pages.select(*raw_columns, "layout", "is_html", "page_kind", has_text=pl.col("text").is_not_null())
     return Draft(pages=ledger_inputs, articles=articles, weather=weather)
 
@@ -144,10 +152,23 @@ def settle(drafted: Draft, known: pl.DataFrame | None = None) -> Parsed:
 KNOWN_SCHEMA = {"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String, "version_key": pl.String}
 
 
+def _capture_dates(pages: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """page_id -> capture_date: the Korea-time date of the page's captured_at (a WARC date, a fetch time) when
+    it has one, else the date its header line shows."""
+    captured = pages.select(
+        "page_id", captured=pl.col("captured_at").dt.convert_time_zone(SEOUL).dt.date()
+    ).drop_nulls()
+    return (
+        capture_dates(lines)
+        .join(captured, on="page_id", how="full", coalesce=True)
+        .select("page_id", capture_date=pl.coalesce("captured", "capture_date"))
+    )
+
+
 def _readable_pages(raw: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
     """Raw pages with clean text (an HTML page's visible text), their HTML fields and their layout."""
-    if "read_error" not in raw.columns:
-        raw = raw.with_columns(read_error=pl.lit(False))
+    defaults = {"read_error": pl.lit(False), "url": pl.lit(None, pl.String), "captured_at": pl.lit(None, UtcTimestamp)}
+    raw = raw.with_columns(**{name: value for name, value in defaults.items() if name not in raw.columns})
     pages = raw.with_columns(text=clean_text(pl.col("text")))
     html = html_pages(pages.filter(pl.col("text").is_not_null()).select("page_id", "text"))
     pages = pages.join(html, on="page_id", how="left").with_columns(

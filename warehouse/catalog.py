@@ -71,7 +71,8 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
         return f"SELECT {columns} FROM {source}"
     # a file is visible when the run in its name is live (a compaction's file keeps each row's own run_id)
     return (
-        f"SELECT {columns} FROM {source} WHERE regexp_extract(filename, 'part-([^/.]+)[^/]*\\.parquet$', 1) IN ({LIVE_RUNS})"
+        f"SELECT {columns} FROM {source} "
+        f"WHERE regexp_extract(filename, 'part-([^/.]+)[^/]*\\.parquet$', 1) IN ({LIVE_RUNS})"
     )
 
 

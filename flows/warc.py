@@ -1,0 +1,117 @@
+"""WARC and WARC.gz archives: list an archive's page records, then read each one straight from its offset."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from datetime import UTC
+from pathlib import Path
+from typing import BinaryIO
+
+from fastwarc.stream_io import GzipReader
+from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
+
+from flows.capture import Capture, SourceError
+
+WARC_MAGIC = b"WARC/"
+GZIP_MAGIC = b"\x1f\x8b"
+WARC_SUFFIXES = (".warc", ".warc.gz")
+# what is a page: an HTTP response or a stored resource; request, warcinfo, metadata and revisit records are not
+PAGE_RECORDS = WarcRecordType.response | WarcRecordType.resource
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+def is_warc(path: Path) -> bool:
+    """A WARC archive by its name (.warc, .warc.gz) or by its first bytes (after gunzip): `WARC/`."""
+    if path.name.lower().endswith(WARC_SUFFIXES):
+        return True
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(WARC_MAGIC))
+            if head.startswith(GZIP_MAGIC):
+                file.seek(0)
+                with gzip.GzipFile(fileobj=file) as unpacked:
+                    head = unpacked.read(len(WARC_MAGIC))
+    except (OSError, EOFError, zlib.error):
+        return False
+    return head == WARC_MAGIC
+
+
+def record_offsets(path: str) -> list[int]:
+    """Offsets of the archive's page records, one ref each. An archive gzipped as one stream (not record by
+    record, as the WARC standard recommends) cannot be read a record at a time and is refused."""
+    try:
+        offsets = [record.stream_pos for record in ArchiveIterator(path, record_types=PAGE_RECORDS, parse_http=False)]
+        with open(path, "rb") as file:
+            starts = {offset: _head(file, offset) for offset in offsets}
+    except Exception as exc:  # fastwarc raises its own errors for broken archives
+        raise SourceError(f"could not read the WARC archive {path}: {type(exc).__name__}: {exc}") from exc
+    if any(head not in (WARC_MAGIC, GZIP_MAGIC) for head in starts.values()) or len(starts) != len(offsets):
+        raise SourceError(
+            f"{path} is gzipped as one stream, not record by record: recompress it per record "
+            "(for example with `warcio recompress`)"
+        )
+    return offsets
+
+
+def _head(file: BinaryIO, offset: int) -> bytes:
+    file.seek(offset)
+    head = file.read(len(WARC_MAGIC))
+    return GZIP_MAGIC if head.startswith(GZIP_MAGIC) else head
+
+
+def read_records(path: str, offsets: list[int]) -> list[Capture]:
+    """The page records at these offsets of one archive, opened once; a record that cannot be read becomes a
+    capture with its error."""
+    try:
+        with open(path, "rb") as file:
+            return [_read_record(file, path, offset) for offset in offsets]
+    except OSError as exc:
+        return [
+            Capture(f"{path}#{offset}", b"", error=f"could not read: {type(exc).__name__}: {exc}") for offset in offsets
+        ]
+
+
+def _read_record(file: BinaryIO, path: str, offset: int) -> Capture:
+    try:
+        packed = _head(file, offset) == GZIP_MAGIC
+        file.seek(offset)
+        stream = GzipReader(file) if packed else file
+        record = next(iter(ArchiveIterator(stream, auto_decode="all")), None)
+        if record is None or not record.record_type & PAGE_RECORDS:
+            raise ValueError("no response or resource record there (has the archive changed since it was listed?)")
+        return _capture(path, offset, record)
+    except Exception as exc:  # a broken record is that page's error, never the batch's
+        return Capture(
+            f"{path}#{offset}",
+            b"",
+            error=f"could not read the WARC record at offset {offset}: {type(exc).__name__}: {exc}",
+        )
+
+
+def _capture(path: str, offset: int, record: WarcRecord) -> Capture:
+    """The record's payload (the HTTP body of a response) with its target URI, date and charset; the source
+    names the record by its WARC-Record-ID (stable, unlike an offset after recompression)."""
+    record_id = (record.record_id or "").strip("<>") or f"offset-{offset}"
+    date = record.record_date
+    data = record.reader.read()
+    error, charset = None, charset_of(record.headers.get("Content-Type"))
+    if record.is_http:
+        status, charset = record.http_headers.status_code, record.http_charset
+        if status is not None and not 200 <= status < 300:
+            error = " ".join(f"HTTP {status} {record.http_headers.reason_phrase or ''}".split()) + " in the archive"
+    return Capture(
+        source=f"{path}#{record_id}",
+        data=data,
+        url=record.headers.get("WARC-Target-URI"),
+        captured_at=date.astimezone(UTC) if date else None,
+        charset=charset,
+        error=error,
+    )
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset a Content-Type header names, lower-cased."""
+    found = _CHARSET.search(content_type or "")
+    return found.group(1).lower() if found else None
