@@ -91,7 +91,7 @@ def prefect_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     log = home / "server.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port],
+            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port, "--no-ui"],
             env=prefect_env(home),
             stdout=out,
             stderr=subprocess.STDOUT,
