@@ -12,12 +12,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from flows.schedule import ingest_parameters, ingest_schedule
 from newsflow.cli import app
 from tests.conftest import EXAMPLES
 from warehouse.store import Warehouse
@@ -212,3 +214,63 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
     message = " ".join(result.stderr.split())
     assert "serve needs a Prefect server" in message and "`prefect server start`" in message
     assert not (tmp_path / "wh").exists()
+
+
+@pytest.mark.e2e
+def test_deploy_registers_the_same_schedule_with_a_work_pool(prefect_server, tmp_path):
+    url, home = prefect_server
+    env = prefect_env(home, PREFECT_API_URL=url)
+    pool = subprocess.run(
+        [PREFECT, "work-pool", "create", "newsflow-test", "--type", "process"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert pool.returncode == 0, pool.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "newsflow", "deploy", "inbox", "--pool", "newsflow-test", "--name", "deploy-test"],
+        cwd=EXAMPLES.parent,  # relative sources are registered as absolute paths
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "source not found: inbox" in result.stderr  # checked before registering
+    options = ["--warehouse", str(tmp_path / "wh"), "--pool", "newsflow-test", "--name", "deploy-test"]
+    result = subprocess.run(
+        [sys.executable, "-m", "newsflow", "deploy", "pages", *options, "--cron", "15 9 * * 1-5"],
+        cwd=EXAMPLES.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "prefect worker start --pool newsflow-test" in " ".join(result.stdout.split())
+    deployment = api(url, "/deployments/name/newsflow-ingest/deploy-test")
+    assert deployment["work_pool_name"] == "newsflow-test"
+    assert deployment["entrypoint"] == "flows.ingest.ingest"  # importable wherever newsflow is installed
+    schedule = deployment["schedules"][0]["schedule"]
+    assert (schedule["cron"], schedule["timezone"]) == ("15 9 * * 1-5", "Asia/Seoul")
+    assert deployment["parameters"]["sources"] == [str(EXAMPLES)]
+    assert deployment["parameters"]["warehouse"] == str(tmp_path / "wh")
+    assert deployment["paused"] is False
+
+
+def test_the_schedule_defaults_to_every_half_hour_in_korea_time():
+    schedule = ingest_schedule(None, None)
+    assert (schedule.cron, schedule.timezone, schedule.interval) == ("*/30 * * * *", "Asia/Seoul", None)
+    assert ingest_schedule(None, 90).interval == timedelta(seconds=90)
+    assert ingest_schedule("0 6 * * *", None, "UTC").timezone == "UTC"
+
+
+def test_parameters_hold_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    parameters = ingest_parameters(["inbox", "more/pages.txt"], "wh", batch_size=500, workers=1, profiles_dir="p")
+    assert parameters == {
+        "sources": [str(tmp_path / "inbox"), str(tmp_path / "more" / "pages.txt")],
+        "warehouse": str(tmp_path / "wh"),
+        "batch_size": 500,
+        "workers": 1,
+        "profiles_dir": str(tmp_path / "p"),
+    }
