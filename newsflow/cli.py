@@ -1,4 +1,4 @@
-"""The `newsflow` command line: run, extract, sql, status, report.
+"""The `newsflow` command line: run, serve, deploy, extract, sql, status, report.
 
 Exit codes: 0 the run completed; 1 it failed (the warehouse keeps its previous state); 2 usage or
 configuration error; 3 with --strict, when anything was rejected or quarantined.
@@ -341,3 +341,147 @@ def report(
         for page in [latest, docs] if docs.exists() else [latest]:
             if not webbrowser.open(page.as_uri()):
                 errors.print(f"no web browser to open {page}; open it by hand", highlight=False)
+
+
+CronOption = Annotated[
+    str | None,
+    typer.Option("--cron", help='Cron expression (default "*/30 * * * *" when no --interval is given).'),
+]
+IntervalOption = Annotated[
+    float | None, typer.Option("--interval", min=0, help="Seconds between runs (instead of --cron).")
+]
+TimezoneOption = Annotated[str, typer.Option("--timezone", help="Time zone the cron expression is read in.")]
+NameOption = Annotated[str, typer.Option("--name", help="Deployment name.")]
+
+
+def _scheduled(
+    sources: list[str],
+    settings: Settings,
+    cron: str | None,
+    interval: float | None,
+    timezone: str,
+    batch_size: int | None,
+    workers: int | None,
+) -> tuple[Any, dict[str, Any]]:
+    """Check what `serve` and `deploy` were given, before anything is registered; the schedule and parameters."""
+    _check_sources(sources, settings)
+    configure_prefect()
+    from flows.schedule import ScheduleError, ingest_parameters, ingest_schedule
+
+    try:
+        schedule = ingest_schedule(cron, interval, timezone)
+    except ScheduleError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    parameters = ingest_parameters(
+        sources,
+        settings.warehouse,
+        batch_size or settings.batch_size,
+        settings.workers if workers is None else workers,
+        settings.profiles_dir,
+    )
+    return schedule, parameters
+
+
+def _check_sources(sources: list[str], settings: Settings) -> None:
+    from flows.sources import SourceError, discover
+    from newsflow.profiles import ProfileError, load_layouts
+
+    if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
+        raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
+    try:
+        discover(sources)
+        load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
+    except (SourceError, ProfileError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+def _require_server(command: str) -> None:
+    """Prefect schedules runs only on a real server: its temporary local one has no scheduler."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise _fail(
+            f"{command} needs a Prefect server to schedule runs: start one with `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (Prefect's temporary local server has no scheduler)",
+            EXIT_USAGE,
+        )
+
+
+def _when(schedule: Any) -> str:
+    if schedule.cron:
+        return f"cron {schedule.cron!r} ({schedule.timezone})"
+    return f"every {schedule.interval.total_seconds():g} s"
+
+
+@app.command()
+def serve(
+    sources: Annotated[list[str], typer.Argument(help="Folders (or files) of pages to watch.")],
+    cron: CronOption = None,
+    interval: IntervalOption = None,
+    timezone: TimezoneOption = "Asia/Seoul",
+    name: NameOption = "newsflow-scheduled",
+    warehouse: WarehouseOption = None,
+    profiles: ProfilesOption = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+    ] = None,
+) -> None:
+    """Run the ingest flow over SOURCES on a schedule, until stopped (Ctrl-C or SIGTERM).
+
+    Serves a Prefect deployment of the ingest flow with Prefect's own runner.
+    Each scheduled run ingests only the pages not yet in the ledger,
+    so files dropped into the folders land at the next run; one run at a time.
+
+    Needs a Prefect server (`prefect server start`), named by PREFECT_API_URL;
+    its UI shows the deployment and every run. Prefect's temporary local server
+    has no scheduler, so serve exits 2 when PREFECT_API_URL is not set.
+    """
+    settings = _settings(warehouse, profiles)
+    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone, batch_size, workers)
+    _require_server("serve")
+    from flows.schedule import serve_ingest
+
+    console.print(
+        f"serving deployment newsflow-ingest/{name}: {_when(schedule)}, "
+        f"{', '.join(parameters['sources'])} -> {parameters['warehouse']}; Ctrl-C stops",
+        highlight=False,
+    )
+    serve_ingest(name, schedule, parameters)
+    console.print("stopped serving", highlight=False)
+
+
+@app.command()
+def deploy(
+    sources: Annotated[list[str], typer.Argument(help="Folders (or files) of pages to ingest, as seen by the worker.")],
+    pool: Annotated[str, typer.Option("--pool", help="Prefect work pool whose workers run the flow.")] = "newsflow",
+    cron: CronOption = None,
+    interval: IntervalOption = None,
+    timezone: TimezoneOption = "Asia/Seoul",
+    name: NameOption = "newsflow-scheduled",
+    warehouse: WarehouseOption = None,
+    profiles: ProfilesOption = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+    ] = None,
+) -> None:
+    """Register the same scheduled deployment as `serve` with a Prefect server's work pool, then exit.
+
+    Needs PREFECT_API_URL (a running `prefect server start`) and a process work pool; a worker
+    (`prefect worker start --pool POOL`) in an environment where newsflow is installed runs each scheduled run.
+    """
+    settings = _settings(warehouse, profiles)
+    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone, batch_size, workers)
+    _require_server("deploy")
+    from flows.schedule import deploy_ingest
+
+    try:
+        deployment_id = deploy_ingest(name, schedule, parameters, pool)
+    except Exception as exc:  # an unknown pool, an unreachable server
+        raise _fail(f"could not deploy: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+    console.print(
+        f"deployed newsflow-ingest/{name} ({deployment_id}) to work pool {pool!r}: {_when(schedule)}; "
+        f"start a worker with: prefect worker start --pool {pool}",
+        highlight=False,
+    )
