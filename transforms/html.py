@@ -50,7 +50,9 @@ def body_paragraphs(document: str) -> list[str]:
     """The article body as trafilatura finds it, one paragraph per item (no comments, no tables)."""
     import trafilatura
 
-    found = trafilatura.bare_extraction(document, include_comments=False, include_tables=False, with_metadata=False)
+    found = trafilatura.bare_extraction(
+        document, include_comments=False, include_tables=False, with_metadata=False, fast=True
+    )
     text = getattr(found, "text", None) or ""
     return [line.strip() for line in text.split("\n") if line.strip()]
 
