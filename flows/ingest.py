@@ -26,7 +26,7 @@ from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, TABLES, WE
 from newsflow.workers import EntityWorkers
 from transforms.pages import KNOWN_SCHEMA, parse_pages, rejected_by_validation, version_keys
 from warehouse.catalog import refresh_catalog
-from warehouse.store import Warehouse
+from warehouse.store import DATA_DOCS, Warehouse
 
 VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
 
@@ -111,11 +111,11 @@ def publish_reports(
     failure here is logged and leaves the run as it is."""
     logger = get_run_logger()
     try:
-        summary.data_docs = str(validator.build_data_docs(store.data_docs_dir, run_id))
+        summary.data_docs = store.publish_folder(DATA_DOCS, partial(validator.build_data_docs, run_name=run_id))
     except Exception as exc:  # GX rendering is not worth failing a landed run for
         logger.warning("Data Docs were not built: %s: %s", type(exc).__name__, exc)
     try:
-        docs = Path(summary.data_docs) if summary.data_docs else None
+        docs = summary.data_docs
         summary.report = str(write_run_report(store, run_id, validations, docs))
     except Exception as exc:
         logger.warning("the run report was not written: %s: %s", type(exc).__name__, exc)
@@ -169,7 +169,7 @@ def _ingest(
         paths = discover(sources)
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
-    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(paths), full_refresh=full_refresh)
+    summary = RunSummary(run_id=run_id, warehouse=store.location, pages_seen=len(paths), full_refresh=full_refresh)
     logger.info("run %s: %d pages found in %s", run_id, len(paths), ", ".join(sources))
 
     with EntityWorkers(workers or None, profiles_dir) as entity_workers:
@@ -187,7 +187,7 @@ def _ingest(
 
     with watch.stage("land"):
         summary.seconds = time.perf_counter() - clock
-        land_tables(str(store.root), run_id, landed, _run_row(summary, sources, started, watch.seconds))
+        land_tables(store.location, run_id, landed, _run_row(summary, sources, started, watch.seconds))
     with watch.stage("report"):
         publish_reports(store, run_id, validator, validations, summary)
     _publish_artifacts(summary)
