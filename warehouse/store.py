@@ -74,7 +74,8 @@ class Warehouse:
             local = Path(text.removeprefix("file://")).expanduser().resolve()
             return cls(str(local), str(local), LocalFileSystem())
         try:
-            fs, path = url_to_fs(text)
+            # no listings cache: other processes write the warehouse, and DuckDB asks this filesystem for files
+            fs, path = url_to_fs(text, use_listings_cache=False)
         except (ValueError, ImportError) as exc:
             raise WarehouseError(f"cannot use a warehouse at {text}: {exc}") from None
         path = path.rstrip("/")
@@ -166,6 +167,7 @@ class Warehouse:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / (hashlib.sha256(self.location.encode()).hexdigest()[:32] + ".lock")
 
+    # local warehouses only (pathlib users); on any warehouse, url(CATALOG), url(REPORTS), ... name them
     @property
     def catalog_path(self) -> Path:
         return self.root / CATALOG
@@ -177,9 +179,6 @@ class Warehouse:
     @property
     def data_docs_dir(self) -> Path:
         return self.root / DATA_DOCS
-
-    def table_dir(self, table: str) -> str:
-        return self._key(table)
 
     def files(self, table: str) -> list[PurePath]:
         """Every Parquet file of a table, in all its partitions (local Paths on a local warehouse)."""
