@@ -76,7 +76,9 @@ class Warehouse:
         try:
             # no listings cache: other processes write the warehouse, and DuckDB asks this filesystem for files
             fs, path = url_to_fs(text, use_listings_cache=False)
-        except (ValueError, ImportError) as exc:
+        except ValueError:  # fsspec knows no such protocol
+            raise WarehouseError(f"cannot use a warehouse at {text}: unknown protocol {protocol!r}") from None
+        except ImportError as exc:  # a known protocol whose package is not installed
             raise WarehouseError(f"cannot use a warehouse at {text}: {exc}") from None
         path = path.rstrip("/")
         return cls(fs.unstrip_protocol(path), path, fs)
