@@ -78,7 +78,7 @@ def compact(warehouse: str = "warehouse", lock_timeout: float = 3600.0, min_runs
     waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
     started, clock = datetime.now(UTC), time.perf_counter()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    summary = CompactSummary(run_id=run_id, warehouse=str(store.root))
+    summary = CompactSummary(run_id=run_id, warehouse=store.location)
     with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
         store.remove_uncommitted()
         summary.files_before = data_files(store)

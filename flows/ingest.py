@@ -39,7 +39,7 @@ from transforms.pages import (
     version_keys,
 )
 from warehouse.catalog import refresh_catalog
-from warehouse.store import Warehouse
+from warehouse.store import DATA_DOCS, Warehouse
 
 VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
 
@@ -149,11 +149,11 @@ def publish_reports(
     failure here is logged and leaves the run as it is."""
     logger = get_run_logger()
     try:
-        summary.data_docs = str(validator.build_data_docs(store.data_docs_dir, run_id))
+        summary.data_docs = store.publish_folder(DATA_DOCS, partial(validator.build_data_docs, run_name=run_id))
     except Exception as exc:  # GX rendering is not worth failing a landed run for
         logger.warning("Data Docs were not built: %s: %s", type(exc).__name__, exc)
     try:
-        docs = Path(summary.data_docs) if summary.data_docs else None
+        docs = summary.data_docs
         summary.report = str(write_run_report(store, run_id, validations, docs))
     except Exception as exc:
         logger.warning("the run report was not written: %s: %s", type(exc).__name__, exc)
@@ -223,7 +223,7 @@ def _ingest(
         refs = discover(sources)
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
-    summary = RunSummary(run_id=run_id, warehouse=str(store.root), pages_seen=len(refs), full_refresh=full_refresh)
+    summary = RunSummary(run_id=run_id, warehouse=store.location, pages_seen=len(refs), full_refresh=full_refresh)
     logger.info("run %s: %d pages found in %s", run_id, len(refs), ", ".join(sources))
 
     validator = Validator(references={"stations": _rules(profiles_dir).stations})

@@ -22,7 +22,7 @@ from typing import Any
 from expectations import ExpectationResult, Validation
 from newsflow.schema import TABLES
 from warehouse.catalog import query
-from warehouse.store import Warehouse
+from warehouse.store import REPORTS, Warehouse
 
 ASSETS = Path(__file__).parent / "assets"  # the page's style and chart script, inlined into every report
 LANDED = ("pages", "articles", "entities", "weather_snapshots", "quarantine")
@@ -55,7 +55,7 @@ class ReportData:
 
 
 def gather(
-    store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: Path | None = None
+    store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: str | Path | None = None
 ) -> ReportData:
     """The report's figures, read from the warehouse catalog (the run must have committed)."""
     run = {"run": run_id}
@@ -78,7 +78,7 @@ def gather(
     )
     return ReportData(
         run_id=run_id,
-        warehouse=str(store.root),
+        warehouse=store.location,
         data_docs=str(data_docs) if data_docs else None,
         statuses=statuses.to_dicts(),
         runs=runs.to_dicts(),
@@ -257,7 +257,7 @@ def render_html(data: ReportData) -> str:
         "latest-weather",
     )
     docs = (
-        f'<a href="{html.escape(Path(data.data_docs).as_uri())}">Great Expectations Data Docs</a>'
+        f'<a href="{html.escape(_href(data.data_docs))}">Great Expectations Data Docs</a>'
         if data.data_docs
         else "no Data Docs were built"
     )
@@ -292,7 +292,12 @@ def _json_default(value: Any) -> str:
 # --- markdown -----------------------------------------------------------------------------------------------------
 
 
-def render_markdown(data: ReportData, html_path: Path | None = None) -> str:
+def _href(location: str) -> str:
+    """A link to a file of the warehouse: file:// for a local path, the URL itself on object storage."""
+    return location if "://" in location else Path(location).as_uri()
+
+
+def render_markdown(data: ReportData, html_path: str | Path | None = None) -> str:
     """The headline figures in markdown (the Prefect artifact), with where the full report is."""
     lines = [f"# newsflow run {data.run_id}", "", f"Warehouse: `{data.warehouse}`"]
     if html_path:
@@ -321,21 +326,17 @@ def render_markdown(data: ReportData, html_path: Path | None = None) -> str:
 
 
 def write_run_report(
-    store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: Path | None = None
-) -> Path:
-    """Write run-<run_id>.html and .md into the reports folder, and latest.html / latest.md beside them; returns
-    the run's HTML file."""
+    store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: str | Path | None = None
+) -> str:
+    """Write run-<run_id>.html and .md into the warehouse's reports folder, and latest.html / latest.md beside
+    them (each replaced whole); returns the run's HTML page's location (a path, or a URL on object storage)."""
     data = gather(store, run_id, validations, data_docs)
-    folder = store.reports_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    page = folder / f"run-{run_id}.html"
-    for path, text in [
-        (page, render_html(data)),
-        (folder / "latest.html", render_html(data)),
-        (folder / f"run-{run_id}.md", render_markdown(data, page)),
-        (folder / "latest.md", render_markdown(data, page)),
+    page = store.url(REPORTS, f"run-{run_id}.html")
+    for name, text in [
+        (f"run-{run_id}.html", render_html(data)),
+        ("latest.html", render_html(data)),
+        (f"run-{run_id}.md", render_markdown(data, page)),
+        ("latest.md", render_markdown(data, page)),
     ]:
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        store.write_text(f"{REPORTS}/{name}", text)
     return page

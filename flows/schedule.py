@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.schedules import Cron, Interval, Schedule
 
+from warehouse.store import Warehouse
+
 DEFAULT_CRON = "*/30 * * * *"
 DEFAULT_NAME = "newsflow-scheduled"
 DEFAULT_TIMEZONE = "Asia/Seoul"
@@ -54,7 +56,7 @@ def ingest_parameters(
     """Flow parameters for every scheduled run; paths are absolute since the run may start in another folder."""
     parameters: dict[str, Any] = {
         "sources": [str(Path(s).resolve()) for s in sources],
-        "warehouse": str(Path(warehouse).resolve()),
+        "warehouse": Warehouse.at(warehouse).location,  # an absolute path, or the URL (s3://...) as given
         "batch_size": batch_size,
         "workers": workers,
         "profiles_dir": str(Path(profiles_dir).resolve()) if profiles_dir else None,

@@ -29,7 +29,12 @@ errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
     str | None,
-    typer.Option("--warehouse", "-w", help="Warehouse folder [env NEWSFLOW_WAREHOUSE; default ./warehouse]."),
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="Warehouse folder, or an fsspec URL such as s3://bucket/prefix "
+        "[env NEWSFLOW_WAREHOUSE; default ./warehouse].",
+    ),
 ]
 ProfilesOption = Annotated[
     Path | None,
@@ -49,8 +54,21 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line, however long
     return typer.Exit(code)
+
+
+def _store(location: str) -> Any:
+    """The Warehouse at a folder or URL, its storage checked: exit 2 with one line when the protocol is unknown,
+    the bucket does not exist or the credentials are refused."""
+    from warehouse.store import Warehouse, WarehouseError
+
+    try:
+        store = Warehouse.at(location)
+        store.check()
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    return store
 
 
 def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Settings:
@@ -109,7 +127,8 @@ def run(
     from flows.sources import SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
 
-    if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
+    store = _store(settings.warehouse)
+    if store.is_local and store.root.exists() and not store.root.is_dir():
         raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
     try:
         discover(sources)
@@ -133,7 +152,7 @@ def run(
         with api:
             summary = flow(
                 sources,
-                warehouse=settings.warehouse,
+                warehouse=store.location,
                 batch_size=batch_size or settings.batch_size,
                 in_flight=in_flight,
                 workers=processes,
@@ -161,7 +180,7 @@ def _print_summary(summary: Any) -> None:
     console.print(table)
     verdict = "passed" if summary.validation_success else "had failures (see the report)"
     console.print(f"validation {verdict}; {summary.quarantined} rows quarantined")
-    console.print(f"warehouse: {summary.warehouse}  (catalog: {Path(summary.warehouse) / 'warehouse.duckdb'})")
+    console.print(f"warehouse: {summary.warehouse}  (catalog: {summary.warehouse}/warehouse.duckdb)", highlight=False)
     console.print(f"run report: {summary.report or 'not written (see the log)'}", highlight=False)
     console.print(f"Data Docs:  {summary.data_docs or 'not built (see the log)'}", highlight=False)
 
@@ -243,13 +262,12 @@ def sql(
 
     from warehouse.catalog import ReadOnlyError
     from warehouse.catalog import query as run_query
-    from warehouse.store import Warehouse
 
     if (query is None) == (file is None):
         raise _fail("give either a QUERY or --file FILE", EXIT_USAGE)
     text = query if query is not None else file.read_text(encoding="utf-8")
     try:
-        result = run_query(Warehouse.at(_settings(warehouse).warehouse), text)
+        result = run_query(_store(_settings(warehouse).warehouse), text)
     except (FileNotFoundError, ReadOnlyError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except duckdb.Error as exc:
@@ -277,15 +295,14 @@ def compact(
 ) -> None:
     """Merge the small files of many runs into one file per table partition, atomically; contents do not change."""
     settings = _settings(warehouse)
-    if not (Path(settings.warehouse) / "runs").is_dir():
-        raise _fail(f"no warehouse at {settings.warehouse}: run `newsflow run` first", EXIT_USAGE)
+    store = _store(settings.warehouse)
+    if not store.exists("runs"):
+        raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
     configure_prefect()
     from flows.compact import compact as compact_flow
 
     try:
-        summary = compact_flow(
-            warehouse=settings.warehouse, lock_timeout=settings.lock_timeout if wait is None else wait
-        )
+        summary = compact_flow(warehouse=store.location, lock_timeout=settings.lock_timeout if wait is None else wait)
     except Exception as exc:
         raise _fail(
             f"compaction failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED
@@ -304,19 +321,18 @@ def compact(
 def status(warehouse: WarehouseOption = None) -> None:
     """Show per table the row count, file count, size and last run."""
     from newsflow.schema import TABLES
-    from warehouse.store import Warehouse
 
-    store = Warehouse.at(_settings(warehouse).warehouse)
-    if not store.root.is_dir():
-        raise _fail(f"no warehouse at {store.root}", EXIT_USAGE)
-    table = Table(title=str(store.root))
+    store = _store(_settings(warehouse).warehouse)
+    if not store.exists():
+        raise _fail(f"no warehouse at {store.location}", EXIT_USAGE)
+    table = Table(title=store.location)
     for name in ("table", "rows", "files", "bytes", "last run"):
         table.add_column(name, justify="left" if name in ("table", "last run") else "right")
     for name in TABLES:
         frame = store.read(name)
         files = store.files(name)
         last = frame["run_id"].max() if frame.height else "-"
-        table.add_row(name, str(frame.height), str(len(files)), str(sum(f.stat().st_size for f in files)), last)
+        table.add_row(name, str(frame.height), str(len(files)), str(sum(store.size(f) for f in files)), last)
     console.print(table)
 
 
@@ -326,20 +342,22 @@ def report(
     open_: Annotated[bool, typer.Option("--open", help="Open the report and the Data Docs in a web browser.")] = False,
 ) -> None:
     """Print where the latest run report (HTML) and the Great Expectations Data Docs are."""
-    from warehouse.store import Warehouse
+    from warehouse.store import DATA_DOCS, REPORTS
 
-    store = Warehouse.at(_settings(warehouse).warehouse)
-    latest = store.reports_dir / "latest.html"
-    if not latest.exists():
+    store = _store(_settings(warehouse).warehouse)
+    latest, docs = store.url(REPORTS, "latest.html"), store.url(DATA_DOCS, "index.html")
+    if not store.exists(REPORTS, "latest.html"):
         raise _fail(f"no report yet at {latest}: run `newsflow run` first", EXIT_USAGE)
-    docs = store.data_docs_dir / "index.html"
+    has_docs = store.exists(DATA_DOCS, "index.html")
     console.print(f"run report: {latest}", highlight=False)
-    console.print(f"Data Docs:  {docs if docs.exists() else 'not built (see the run log)'}", highlight=False)
-    if open_:
+    console.print(f"Data Docs:  {docs if has_docs else 'not built (see the run log)'}", highlight=False)
+    if open_ and not store.is_local:
+        errors.print(f"{store.location} is on object storage: download the pages to open them", highlight=False)
+    elif open_:
         import webbrowser
 
-        for page in [latest, docs] if docs.exists() else [latest]:
-            if not webbrowser.open(page.as_uri()):
+        for page in [latest, docs] if has_docs else [latest]:
+            if not webbrowser.open(Path(page).as_uri()):
                 errors.print(f"no web browser to open {page}; open it by hand", highlight=False)
 
 

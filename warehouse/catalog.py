@@ -1,8 +1,16 @@
-"""The DuckDB catalog: `warehouse.duckdb` with one view per table over its Parquet files, and read-only SQL."""
+"""The DuckDB catalog: `warehouse.duckdb` with one view per table over its Parquet files, and read-only SQL.
+
+On object storage the views read `s3://...` through the warehouse's fsspec filesystem registered on the DuckDB
+connection (no httpfs: only the extensions built into the wheel are used), so whoever opens the catalog must
+register that filesystem first; `query()` does.
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -11,7 +19,7 @@ import polars as pl
 from newsflow.faults import halt_point
 from newsflow.profiles import STATIONS
 from newsflow.schema import ARTICLES, ENTITIES, RUNS, TABLES, Table
-from warehouse.store import Warehouse
+from warehouse.store import CATALOG, Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
 VIEWS_DIR = Path(__file__).parent / "views"
@@ -25,7 +33,7 @@ DERIVED_VIEWS = (
 )  # built in this order, after the table views
 
 
-def _quote(path: Path) -> str:
+def _quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -64,7 +72,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
     refresh), columns in schema order (a column added later reads as null in older files)."""
     if not store.files(table.name):
         return _empty_select(con, table)
-    glob = _quote(store.table_dir(table.name) / "**" / "*.parquet")  # every partition
+    glob = _quote(store.url(table.name, "**", "*.parquet"))  # every partition
     columns = ", ".join(f'"{c}"' for c in table.column_names)
     source = f"read_parquet({glob}, union_by_name = true, hive_partitioning = false, filename = true)"
     if table.name == RUNS.name:
@@ -76,13 +84,37 @@ def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> 
     )
 
 
-def refresh_catalog(store: Warehouse) -> Path:
-    """Rebuild warehouse.duckdb beside the tables; built under a temporary name and renamed into place, so a
-    reader never sees a half-built catalog and a reader holding the old file never blocks a run."""
-    store.root.mkdir(parents=True, exist_ok=True)
-    temporary = store.catalog_path.with_name(f".{store.catalog_path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
-    with duckdb.connect(str(temporary)) as con:
+def _connect(store: Warehouse, database: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to a catalog file that can read the warehouse's files: on object storage, with the
+    warehouse's fsspec filesystem registered (DuckDB reads `s3://...` through it, no extension needed)."""
+    con = duckdb.connect(str(database), read_only=read_only)
+    if not store.is_local:
+        con.register_filesystem(store.fs)
+    return con
+
+
+def refresh_catalog(store: Warehouse) -> str:
+    """Rebuild warehouse.duckdb beside the tables; returns its location. Built under a temporary name and then
+    renamed into place (local) or uploaded in one PUT (object storage), so a reader never sees a half-built
+    catalog and a reader holding the old file never blocks a run."""
+    if store.is_local:
+        store.root.mkdir(parents=True, exist_ok=True)
+        temporary = store.catalog_path.with_name(f".{CATALOG}.{os.getpid()}.tmp")
+        temporary.unlink(missing_ok=True)
+        _build(store, temporary)
+        halt_point("catalog")
+        os.replace(temporary, store.catalog_path)
+        return str(store.catalog_path)
+    with tempfile.TemporaryDirectory(prefix="newsflow-catalog-") as folder:
+        temporary = Path(folder) / CATALOG
+        _build(store, temporary)
+        halt_point("catalog")
+        return store.upload(temporary, CATALOG)
+
+
+def _build(store: Warehouse, database: Path) -> None:
+    """Create every view of the catalog in a new database file."""
+    with _connect(store, database) as con:
         # runs first: every other view reads only the rows of committed runs; articles before entities
         for table in sorted(TABLES.values(), key=lambda t: (t.name != RUNS.name, t.name == ENTITIES.name)):
             select = view_sql(con, store, table)
@@ -96,9 +128,20 @@ def refresh_catalog(store: Warehouse) -> Path:
         for name in DERIVED_VIEWS:
             sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
-    halt_point("catalog")
-    os.replace(temporary, store.catalog_path)
-    return store.catalog_path
+
+
+@contextmanager
+def _catalog_file(store: Warehouse) -> Iterator[Path]:
+    """The catalog as a local file: the warehouse's own, or a downloaded copy of the one on object storage."""
+    if store.is_local:
+        if not store.catalog_path.exists():
+            raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
+        yield store.catalog_path
+        return
+    if not store.exists(CATALOG):
+        raise FileNotFoundError(f"no warehouse catalog at {store.url(CATALOG)}: run `newsflow run` first")
+    with tempfile.TemporaryDirectory(prefix="newsflow-catalog-") as folder:
+        yield store.download(CATALOG, Path(folder) / CATALOG)
 
 
 class ReadOnlyError(ValueError):
@@ -125,10 +168,13 @@ def query(store: Warehouse, sql: str, params: dict[str, object] | None = None) -
 
     The connection is read-only, statements other than reads are refused before they run (ReadOnlyError), and
     DuckDB may not install or load extensions on its own (only those built into the wheel are used)."""
-    if not store.catalog_path.exists():
-        raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
-    _refuse_writes(sql)
-    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+    with _catalog_file(store) as catalog:
+        _refuse_writes(sql)
+        return _run(store, catalog, sql, params)
+
+
+def _run(store: Warehouse, catalog: Path, sql: str, params: dict[str, object] | None) -> pl.DataFrame:
+    with _connect(store, catalog, read_only=True) as con:
         # settings, not connect() config: a process may already hold this file open with the default config
         con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
         con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")

@@ -1,21 +1,28 @@
-"""Landing and reading the Parquet tables of one warehouse folder.
+"""Landing and reading the Parquet tables of one warehouse: a local folder or an fsspec URL (s3://bucket/prefix).
 
-Each run writes one zstd Parquet file per table it has rows for (`<table>/part-<run_id>.parquet`, through a
-temporary name and an atomic rename) and its `runs` row last. The `runs` row is the commit: rows of a run
+Each run writes one zstd Parquet file per table it has rows for (`<table>/part-<run_id>.parquet`; locally through
+a temporary name and an atomic rename, on object storage with one PUT per object) and its `runs` row last. The
+`runs` row is the commit: rows of a run
 with no `runs` row (a run that crashed half-way) are invisible to readers and deleted by the next run.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import io
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath
 
 import polars as pl
+from fsspec import AbstractFileSystem
+from fsspec.core import split_protocol, url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from newsflow.faults import halt_point
 from newsflow.schema import ARTICLES, PAGES, RUNS, TABLES
@@ -23,6 +30,7 @@ from transforms.pages import version_keys
 
 COMPRESSION = "zstd"
 LOCK_FILE = ".newsflow.lock"
+CATALOG, REPORTS, DATA_DOCS = "warehouse.duckdb", "reports", "data_docs"
 UNKNOWN = "unknown"  # the partition of rows whose partition value is null
 
 # Hive-style partitions (`<table>/<key>=<value>/part-<run_id>.parquet`) for the tables people query by time:
@@ -41,13 +49,75 @@ class WarehouseBusy(RuntimeError):
     """Another run held the warehouse's writer lock for longer than this run would wait."""
 
 
+class WarehouseError(ValueError):
+    """The warehouse location cannot be used: an unknown protocol, a bucket that does not exist, no access."""
+
+
 @dataclass(frozen=True)
 class Warehouse:
-    root: Path
+    """One warehouse: a folder or an fsspec URL. Every file access goes through the private helpers below
+    (`_list`, `_read_files`, `_write_file`, `_write_bytes`, `_remove`), which use `self.fs`, so a method added
+    later works on a local folder and on object storage alike."""
+
+    location: str  # what users see and pass around: an absolute local path, or a URL such as s3://bucket/prefix
+    path: str  # the root in the filesystem's own terms: /abs/path, or bucket/prefix
+    fs: AbstractFileSystem = field(compare=False, repr=False)
 
     @classmethod
-    def at(cls, path: str | os.PathLike) -> Warehouse:
-        return cls(Path(path).expanduser().resolve())
+    def at(cls, location: str | os.PathLike) -> Warehouse:
+        """A warehouse at a local path (or file:// URL) or any fsspec URL (s3://bucket/prefix). Object storage
+        credentials and endpoint come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+        AWS_ENDPOINT_URL, ...), as boto reads them."""
+        text = os.fspath(location)
+        protocol, _ = split_protocol(text)
+        if protocol in (None, "file", "local"):
+            local = Path(text.removeprefix("file://")).expanduser().resolve()
+            return cls(str(local), str(local), LocalFileSystem())
+        try:
+            # no listings cache: other processes write the warehouse, and DuckDB asks this filesystem for files
+            fs, path = url_to_fs(text, use_listings_cache=False)
+        except ValueError:  # fsspec knows no such protocol
+            raise WarehouseError(f"cannot use a warehouse at {text}: unknown protocol {protocol!r}") from None
+        except ImportError as exc:  # a known protocol whose package is not installed
+            raise WarehouseError(f"cannot use a warehouse at {text}: {exc}") from None
+        path = path.rstrip("/")
+        return cls(fs.unstrip_protocol(path), path, fs)
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
+
+    @property
+    def root(self) -> Path:
+        """The local folder of a local warehouse (for pathlib users: tests, `duckdb` on the catalog file)."""
+        if not self.is_local:
+            raise WarehouseError(f"{self.location} is not a local folder")
+        return Path(self.path)
+
+    def url(self, *parts: str) -> str:
+        """The location of a file or folder of the warehouse, as users name it (a local path or a URL)."""
+        return "/".join([self.location, *parts])
+
+    def _key(self, *parts: str) -> str:
+        """A file or folder of the warehouse in the filesystem's own terms (what self.fs methods take)."""
+        return "/".join([self.path, *parts])
+
+    def check(self) -> None:
+        """Fail early (WarehouseError, one line) when the warehouse's storage cannot be reached: a bucket that
+        does not exist, bad credentials, no endpoint."""
+        if self.is_local:
+            return
+        try:
+            self.fs.ls(self.path.split("/")[0])  # the bucket: an empty prefix is a valid new warehouse
+        except FileNotFoundError:
+            raise WarehouseError(f"{self.location}: the bucket does not exist") from None
+        except PermissionError as exc:
+            raise WarehouseError(f"{self.location}: access denied ({exc})") from None
+        except Exception as exc:  # botocore/aiohttp errors: no endpoint, bad credentials, ...
+            raise WarehouseError(f"{self.location}: cannot reach the storage ({type(exc).__name__}: {exc})") from None
+
+    def exists(self, *parts: str) -> bool:
+        return self.fs.exists(self._key(*parts))
 
     @contextmanager
     def writer_lock(
@@ -55,9 +125,12 @@ class Warehouse:
     ) -> Iterator[None]:
         """Hold the warehouse's writer lock: one run writes at a time, a second one waits (up to `timeout`
         seconds, then WarehouseBusy). An OS file lock (flock), so the kernel releases it when a run dies, even by
-        SIGKILL. Readers never take it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        SIGKILL. Readers never take it. A local warehouse locks `.newsflow.lock` in its folder; a warehouse on
+        object storage locks a file named after its URL in the local cache folder, which keeps out writers on
+        this machine only (object storage has no lock the kernel releases for a dead writer)."""
+        if self.is_local:
+            self.root.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_file(), "a+", encoding="utf-8") as handle:
             deadline = time.monotonic() + timeout
             waited = False
             while True:
@@ -69,7 +142,7 @@ class Warehouse:
                     holder = handle.read().strip() or "another process"
                     if time.monotonic() >= deadline:
                         raise WarehouseBusy(
-                            f"{self.root} is being written by {holder}; gave up after {timeout:.0f} s"
+                            f"{self.location} is being written by {holder}; gave up after {timeout:.0f} s"
                         ) from None
                     if not waited and on_wait is not None:
                         on_wait(holder)
@@ -86,24 +159,36 @@ class Warehouse:
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _lock_file(self) -> Path:
+        """The file writer_lock flocks: in the folder of a local warehouse, else in the cache folder
+        (NEWSFLOW_LOCK_DIR, default $XDG_CACHE_HOME/newsflow/locks), named by a hash of the warehouse's URL."""
+        if self.is_local:
+            return self.root / LOCK_FILE
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = Path(os.environ.get("NEWSFLOW_LOCK_DIR") or Path(cache) / "newsflow" / "locks")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / (hashlib.sha256(self.location.encode()).hexdigest()[:32] + ".lock")
+
+    # local warehouses only (pathlib users); on any warehouse, url(CATALOG), url(REPORTS), ... name them
     @property
     def catalog_path(self) -> Path:
-        return self.root / "warehouse.duckdb"
+        return self.root / CATALOG
 
     @property
     def reports_dir(self) -> Path:
-        return self.root / "reports"
+        return self.root / REPORTS
 
     @property
     def data_docs_dir(self) -> Path:
-        return self.root / "data_docs"
+        return self.root / DATA_DOCS
 
-    def table_dir(self, table: str) -> Path:
-        return self.root / table
+    def files(self, table: str) -> list[PurePath]:
+        """Every Parquet file of a table, in all its partitions (local Paths on a local warehouse)."""
+        return self._list(table, ".parquet")
 
-    def files(self, table: str) -> list[Path]:
-        """Every Parquet file of a table, in all its partitions."""
-        return sorted(self.table_dir(table).rglob("*.parquet"))
+    def size(self, file: PurePath) -> int:
+        """A file's size in bytes."""
+        return int(self.fs.size(str(file)))
 
     def live_runs(self, runs: pl.DataFrame | None = None) -> set[str]:
         """Committed runs whose files are current: since the latest full refresh (all when there was none), less
@@ -115,51 +200,49 @@ class Warehouse:
         return set(runs["run_id"].to_list()) - _replaced(runs)
 
     @staticmethod
-    def run_of(path: Path) -> str:
+    def run_of(path: PurePath) -> str:
         """The run that wrote a file (part-<run_id>.parquet, or part-<run_id>.<part>.parquet for a run that
         landed batch by batch): a file is visible when its run is live.
         A compaction's file holds rows of the runs it merged, each row keeping its own run_id."""
         return path.name.removeprefix("part-").split(".")[0]
 
-    def read(self, table: str) -> pl.DataFrame:
+    def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame:
         """The live rows of a table: the files of live runs (not the files of runs without a `runs` row, nor of
-        runs a full refresh or a compaction replaced). The runs table is read whole."""
+        runs a full refresh or a compaction replaced). The runs table is read whole. `columns`: only these."""
         spec = TABLES[table]
         files = self.files(table)
         if table != RUNS.name:
             live = self.live_runs()
             files = [f for f in files if self.run_of(f) in live]
         if not files:
-            return spec.empty()
-        # the table's schema, not the first file's: a column added later reads as null in older files
-        frame = pl.scan_parquet(
-            files, schema=spec.schema, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
-        ).collect()
-        return spec.conform(frame)
+            return spec.empty().select(columns) if columns else spec.empty()
+        frame = self._read_files(files, spec.schema, columns)
+        return frame if columns else spec.conform(frame)
 
     def known_pages(self) -> pl.DataFrame:
         """page_id, content_hash, article_id and version_key of every page already in the ledger (the article
         columns where one landed)."""
-        pages = self.read(PAGES.name).select("page_id", "content_hash")
-        articles = self.read(ARTICLES.name).select("page_id", "article_id", version_key=version_keys())
+        pages = self.read(PAGES.name, ["page_id", "content_hash"])
+        articles = self.read(ARTICLES.name, ["page_id", "article_id", "registered_at", "updated_at"])
+        articles = articles.select("page_id", "article_id", version_key=version_keys())
         return pages.join(articles, on="page_id", how="left")
 
-    def remove_uncommitted(self) -> list[Path]:
+    def remove_uncommitted(self) -> list[PurePath]:
         """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
         and stray temporary files; returns what was removed. Writers call it under the writer lock."""
         runs = self.read(RUNS.name)
         committed, live, replaced = set(runs["run_id"].to_list()), self.live_runs(runs), _replaced(runs)
-        removed = [path for path in self.root.glob(".*.tmp") if path.is_file()]  # a catalog left half-built
-        for path in removed:
-            path.unlink(missing_ok=True)
+        removed: list[PurePath] = []
+        if self.is_local:  # a catalog left half-built (object storage has no temporary names)
+            removed = [path for path in self.root.glob(".*.tmp") if path.is_file()]
         for table in TABLES:
             if table == RUNS.name:
                 continue
-            for path in [*self.table_dir(table).rglob("*.tmp"), *self.table_dir(table).rglob("part-*.parquet")]:
+            for path in self._list(table, ".tmp", ".parquet"):
                 run = self.run_of(path)
                 if path.suffix == ".tmp" or run not in committed or (run in replaced and run not in live):
-                    path.unlink(missing_ok=True)
                     removed.append(path)
+        self._remove(removed)
         return removed
 
     def land(self, run_id: str, tables: Mapping[str, pl.DataFrame], run_row: pl.DataFrame) -> dict[str, int]:
@@ -183,31 +266,108 @@ class Warehouse:
     def discard(self, run_id: str) -> None:
         """Remove every file of a run, its runs row first (undoes a commit whose catalog could not be built)."""
         for table in (RUNS.name, *TABLES):
-            for path in self.table_dir(table).rglob(f"part-{run_id}.*parquet"):
-                path.unlink(missing_ok=True)
+            self._remove([path for path in self.files(table) if self.run_of(path) == run_id])
+
+    def write_text(self, relative: str, text: str) -> str:
+        """Write a text file of the warehouse (a report page) so readers see the old or the new one whole;
+        returns its location."""
+        self._write_bytes(self._key(relative), text.encode("utf-8"))
+        return self.url(relative)
+
+    def upload(self, local: Path, relative: str) -> str:
+        """Copy a local file (the catalog) into the warehouse under `relative`; returns its location."""
+        self._write_bytes(self._key(relative), local.read_bytes())
+        return self.url(relative)
+
+    def download(self, relative: str, local: Path) -> Path:
+        """Copy a file of the warehouse (the catalog) to a local path."""
+        local.write_bytes(self.fs.cat_file(self._key(relative)))
+        return local
+
+    @contextmanager
+    def local_folder(self, relative: str) -> Iterator[Path]:
+        """A local folder for a tool that only writes to local disk (GX Data Docs): the warehouse's own folder
+        when local, else a temporary folder uploaded to `relative` when the block ends without error."""
+        if self.is_local:
+            folder = self.root / relative
+            folder.mkdir(parents=True, exist_ok=True)
+            yield folder
+            return
+        with tempfile.TemporaryDirectory(prefix="newsflow-") as temporary:
+            yield Path(temporary)
+            for file in sorted(Path(temporary).rglob("*")):
+                if file.is_file():
+                    self._write_bytes(self._key(relative, file.relative_to(temporary).as_posix()), file.read_bytes())
+
+    def publish_folder(self, relative: str, build: Callable[[Path], Path]) -> str:
+        """Run `build` (a tool that writes only to local disk, like GX Data Docs) on a local folder that ends up as
+        the warehouse's `relative` folder; returns the location of the file `build` returns (its index page)."""
+        with self.local_folder(relative) as folder:
+            made = build(folder)
+        return self.url(relative, made.relative_to(folder).as_posix())
 
     def _write(self, table: str, run_id: str, frame: pl.DataFrame, part: int | None = None) -> int:
-        """Write a run's rows of a table: one file per partition (or one file), each through a temporary name."""
+        """Write a run's rows of a table: one file per partition (or one file)."""
         if frame.is_empty():
             return 0
         name = f"part-{run_id}.parquet" if part is None else f"part-{run_id}.{part:05d}.parquet"
         if table not in PARTITIONS:
-            self._write_file(self.table_dir(table) / name, frame)
+            self._write_file(self._key(table, name), frame)
             return frame.height
         key, value = PARTITIONS[table]
         keyed = frame.with_columns(value.fill_null(UNKNOWN).alias("__partition"))
         for (partition,), rows in keyed.partition_by("__partition", as_dict=True, maintain_order=True).items():
-            self._write_file(self.table_dir(table) / f"{key}={partition}" / name, rows.drop("__partition"))
+            self._write_file(self._key(table, f"{key}={partition}", name), rows.drop("__partition"))
         return frame.height
 
-    @staticmethod
-    def _write_file(final: Path, frame: pl.DataFrame) -> None:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        temporary = final.with_name(final.name + ".tmp")
-        frame.write_parquet(temporary, compression=COMPRESSION, statistics=True)
-        with open(temporary, "rb") as handle:
+    # --- file access: every read, write, listing and delete of the warehouse goes through these, on self.fs ----
+
+    def _list(self, folder: str, *suffixes: str) -> list[PurePath]:
+        """The files under a folder of the warehouse (all depths) whose names end with one of `suffixes`, sorted."""
+        self.fs.invalidate_cache(self._key(folder))  # another process may have written since the last listing
+        found = self.fs.find(self._key(folder))
+        kind = Path if self.is_local else PurePosixPath
+        return sorted(kind(f) for f in found if f.endswith(suffixes))
+
+    def _read_files(self, files: list[PurePath], schema: pl.Schema, columns: list[str] | None = None) -> pl.DataFrame:
+        """Parquet files read as one frame with the table's schema, not the first file's: a column added later
+        reads as null in older files. `columns`: read only these (the others are not even decoded)."""
+        if self.is_local:
+            sources: list = files
+        else:
+            fetched = self.fs.cat([str(f) for f in files])  # concurrent GETs
+            sources = [fetched[str(f)] for f in files]
+        scan = pl.scan_parquet(
+            sources, schema=schema, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
+        )
+        return (scan.select(columns) if columns else scan).collect()
+
+    def _write_file(self, final: str, frame: pl.DataFrame) -> None:
+        """One Parquet file under its final name: readers never see it half-written."""
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, compression=COMPRESSION, statistics=True)
+        self._write_bytes(final, buffer.getvalue())
+
+    def _write_bytes(self, final: str, data: bytes) -> None:
+        """Local: through a temporary name, fsync and an atomic rename. Object storage: one PUT under the final
+        name, which is atomic per object (readers see the whole object or none)."""
+        if not self.is_local:
+            self.fs.pipe_file(final, data)
+            return
+        target = Path(final)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(target.name + ".tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, final)
+        os.replace(temporary, target)
+
+    def _remove(self, files: list[PurePath]) -> None:
+        """Delete files; those already gone are fine."""
+        for file in files:
+            with suppress(FileNotFoundError):
+                self.fs.rm_file(str(file))
 
 
 def _replaced(runs: pl.DataFrame) -> set[str]:
