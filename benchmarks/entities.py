@@ -44,15 +44,18 @@ import argparse
 import itertools
 import json
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.mecab_timing import mecab_in_processes, mecab_parse_all, mecab_tagger, timed  # noqa: E402
 
 Span = tuple[int, int, str]  # (start, end exclusive, KLUE tag), character offsets
 Sentence = tuple[str, list[Span]]
-T = TypeVar("T")
 
 SCORED = ("PS", "OG", "LC")
 TO_KLUE = {"person": "PS", "organisation": "OG", "location": "LC"}
@@ -187,44 +190,6 @@ def span_text_mismatches(texts: Sequence[str], found: Sequence[Sequence[dict[str
     ]
 
 
-def timed(call: Callable[[], T]) -> tuple[T, float]:
-    """The call's result and its wall time in seconds."""
-    start = time.perf_counter()
-    result = call()
-    return result, time.perf_counter() - start
-
-
-def mecab_parse_all(tagger: Any, texts: Sequence[str]) -> int:
-    """Parse every text with the raw MeCab tagger; the number of output characters (keeps the work observable)."""
-    return sum(len(tagger.parse(text)) for text in texts)
-
-
-_worker_tagger: Any = None
-
-
-def _parse_slice(texts: Sequence[str]) -> int:
-    global _worker_tagger
-    if _worker_tagger is None:
-        import mecab
-
-        _worker_tagger = mecab.MeCab()._tagger
-    return mecab_parse_all(_worker_tagger, texts)
-
-
-def mecab_in_processes(texts: Sequence[str], workers: int) -> float:
-    """Seconds MeCab alone takes over the texts in `workers` processes (started and warmed up beforehand)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(pool.map(_parse_slice, [texts[:1]] * workers))
-        size = -(-len(texts) // (2 * workers))
-        _, seconds = timed(
-            lambda: list(pool.map(_parse_slice, [texts[i : i + size] for i in range(0, len(texts), size)]))
-        )
-    return seconds
-
-
 def seed_sized_articles(sentences: Sequence[str], count: int = ARTICLES, size: int = ARTICLE_CHARS) -> list[list[str]]:
     """`count` articles of consecutive sentences (one paragraph each), each closed once its text reaches `size`
     characters; the sentences are gone through again from the start when they run out."""
@@ -240,7 +205,6 @@ def seed_sized_articles(sentences: Sequence[str], count: int = ARTICLES, size: i
 
 def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     """Predictions, scores and timings for the sentences."""
-    import mecab
     import polars as pl
 
     from newsflow.profiles import load_rules
@@ -248,7 +212,7 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     from transforms.entities import entities, spans
 
     lexicon = load_rules().lexicon
-    tagger = mecab.MeCab()._tagger
+    tagger = mecab_tagger()
     texts = [text for text, _ in sentences]
     spans(["삼성전자 이재용 회장이 서울에 왔다."], lexicon)  # warm-up: dictionary, lexicon, caches
     tagger.parse("삼성전자 이재용 회장이 서울에 왔다.")

@@ -1,0 +1,452 @@
+"""The end-to-end benchmark: `newsflow run` on 10,000 and 100,000 generated pages, against its goals.
+
+    .venv/bin/python benchmarks/pipeline.py                          # 10,000 and 100,000 pages, seed 7
+    .venv/bin/python benchmarks/pipeline.py --pages 10000 --keep /tmp/bench   # cache the pages there
+    .venv/bin/python benchmarks/pipeline.py --pages 2000 --skip-rerun --json
+
+For each size the pages are generated once (benchmarks/generate.py; cached by size and seed in the work folder,
+so a second invocation with the same `--keep` reuses them), then, in this one command:
+
+1. first run: `newsflow run` in its own process on an empty warehouse, exactly as a user runs it. Timed from
+   process start to exit, and by the flow itself (the `seconds` and `stage_seconds` of its `runs` row). Peak
+   memory is the largest sum of the RSS of the whole process tree (the flow, its entity workers, Prefect's
+   temporary server), polled every 0.2 s with psutil; summed RSS counts pages shared between processes (the
+   libraries) once per process, so it over-states. `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the largest single
+   descendant so far in this command, is reported beside it.
+2. re-run: the same command on the same, unchanged pages and warehouse (every page is in the ledger already).
+3. analyser alone: the article texts the first run landed (body paragraphs joined with newlines, as the entity
+   stage joins them, plus the caption texts the stage also analyses) through MeCab alone
+   (benchmarks/mecab_timing.py), in as many warm processes as the flow's entity stage uses.
+
+The runner relies only on the command line and on what the warehouse holds (`runs`, `articles`), so it measures
+whatever the flow does inside. The machine is shared and noisy: the ratios against baselines measured in the same
+command say more than the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate  # noqa: E402
+from benchmarks.mecab_timing import mecab_in_processes  # noqa: E402
+
+SIZES = (10_000, 100_000)
+POLL_SECONDS = 0.2
+MB = 1024 * 1024
+# the issue's goals, on the 2-core machine
+GOAL_PAGES_PER_S = 280.0  # end to end: a million pages an hour
+GOAL_ANALYSER_RATIO = 1.15  # end-to-end time / MeCab alone on the same texts
+GOAL_PEAK_MB = 1536.0  # 1.5 GB, at every size
+GOAL_RERUN_RATIO = 0.05  # unchanged re-run / first run
+GOAL_FLAT = 1.25  # "flat": the largest size's peak at most this many times the smallest's
+
+
+# --- pages ----------------------------------------------------------------------------------------------------------
+
+
+def cached_pages(work: Path, pages: int, seed: int) -> dict[str, Any]:
+    """The generated pages for (pages, seed) in `work`, written once; a marker beside the folder records that
+    generation finished, so an interrupted one is redone."""
+    folder = work / f"pages-{pages}-seed{seed}"
+    marker = work / f"pages-{pages}-seed{seed}.json"
+    if marker.exists() and folder.is_dir():
+        return {**json.loads(marker.read_text()), "folder": str(folder), "cached": True}
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    paths = generate(folder, pages, seed)
+    seconds = time.perf_counter() - start
+    info = {"pages": len(paths), "seed": seed, "seconds": seconds, "bytes": sum(p.stat().st_size for p in paths)}
+    marker.write_text(json.dumps(info))
+    return {**info, "folder": str(folder), "cached": False}
+
+
+# --- one `newsflow run`, measured -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TreeMemory:
+    """Peak of the summed RSS of a process and all its descendants, polled in a thread."""
+
+    pid: int
+    peak: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def tree_rss(self) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue  # ended between listing and reading
+        return total
+
+    def poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.tree_rss())
+            self.samples += 1
+            self._stop.wait(POLL_SECONDS)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread = threading.Thread(target=self.poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def newsflow_command(pages: Path, warehouse: Path, workers: int | None, batch_size: int | None) -> list[str]:
+    command = [sys.executable, "-m", "newsflow", "run", str(pages), "--warehouse", str(warehouse)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if batch_size is not None:
+        command += ["--batch-size", str(batch_size)]
+    return command
+
+
+def latest_run(warehouse: Path) -> dict[str, Any]:
+    """The newest row of the warehouse's runs table (read straight from its Parquet files)."""
+    files = sorted((warehouse / "runs").rglob("*.parquet"))
+    if not files:
+        raise SystemExit(f"no runs table in {warehouse}: the run committed nothing")
+    runs = pl.read_parquet(files, hive_partitioning=False)
+    return runs.sort("started_at").row(-1, named=True)
+
+
+def measured_run(command: list[str], warehouse: Path, log: Path) -> dict[str, Any]:
+    """Run the command, timing it and polling its process tree's memory; its `runs` row's figures."""
+    start = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        with TreeMemory(process.pid) as memory:
+            code = process.wait()
+    wall = time.perf_counter() - start
+    if code != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"`{shlex.join(command)}` failed with exit code {code}; the end of {log}:\n{tail}")
+    row = latest_run(warehouse)
+    return {
+        "run_id": row["run_id"],
+        "process_seconds": wall,
+        "flow_seconds": row["seconds"],
+        "stage_seconds": json.loads(row["stage_seconds"]),
+        "pages_seen": row["pages_seen"],
+        "pages_skipped": row["pages_skipped"],
+        "articles_rows": row["articles_rows"],
+        "entities_rows": row["entities_rows"],
+        "weather_rows": row["weather_rows"],
+        "quarantine_rows": row["quarantine_rows"],
+        "peak_tree_rss_mb": memory.peak / MB,
+        "memory_samples": memory.samples,
+        "ru_maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # KiB on Linux
+        "log": str(log),
+    }
+
+
+# --- the analyser alone ---------------------------------------------------------------------------------------------
+
+
+def landed_texts(warehouse: Path, run_id: str) -> list[str]:
+    """The texts the entity stage analysed for the run's articles: each body (paragraphs joined with newlines) and
+    each non-empty caption text block (caption texts joined with newlines)."""
+    files = sorted((warehouse / "articles").rglob("*.parquet"))
+    articles = (
+        pl.scan_parquet(files, hive_partitioning=False)
+        .filter(pl.col("run_id") == run_id)
+        .select(
+            body=pl.col("body").list.join("\n").fill_null(""),
+            captions=pl.col("captions").list.eval(pl.element().struct.field("text")).list.join("\n").fill_null(""),
+        )
+        .collect()
+    )
+    captions = [text for text in articles["captions"].to_list() if text]
+    return articles["body"].to_list() + captions
+
+
+def analyser_alone(warehouse: Path, run_id: str, workers: int) -> dict[str, Any]:
+    texts = landed_texts(warehouse, run_id)
+    seconds = mecab_in_processes(texts, workers) if texts else 0.0
+    return {"texts": len(texts), "characters": sum(map(len, texts)), "workers": workers, "seconds": seconds}
+
+
+# --- one size -------------------------------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """One per core this process may run on: what `newsflow run` uses when --workers is not given."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def goal(name: str, value: float | None, target: float, at_most: bool, unit: str = "") -> dict[str, Any]:
+    """A goal and whether `value` meets it (None: not measured); unit "%" or "x" says how to print a ratio."""
+    met = None if value is None else (value <= target if at_most else value >= target)
+    return {"goal": name, "value": value, "target": target, "at_most": at_most, "unit": unit, "met": met}
+
+
+def size_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    r = result["ratios"]
+    return [
+        goal("pages/s end to end (process)", result["pages_per_s"]["end to end (process)"], GOAL_PAGES_PER_S, False),
+        goal("end to end / analyser alone", r["end_to_end_to_analyser"], GOAL_ANALYSER_RATIO, True, "x"),
+        goal("peak memory of the run, MB", result["first"]["peak_tree_rss_mb"], GOAL_PEAK_MB, True),
+        goal("re-run / first run", r["rerun_to_first"], GOAL_RERUN_RATIO, True, "%"),
+    ]
+
+
+def pages_per_second(pages: int, first: dict[str, Any], analyser: dict | None, rerun: dict | None) -> dict:
+    rates = {stage: pages / s if s else None for stage, s in first["stage_seconds"].items()}
+    rates["end to end (flow)"] = pages / first["flow_seconds"]
+    rates["end to end (process)"] = pages / first["process_seconds"]
+    rates["analyser alone"] = pages / analyser["seconds"] if analyser and analyser["seconds"] else None
+    rates["re-run"] = pages / rerun["process_seconds"] if rerun else None
+    return rates
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr (stdout carries the tables or the JSON)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    progress(f"{pages:,} pages: generating (or reusing) the pages")
+    generated = cached_pages(work, pages, args.seed)
+    warehouse = work / f"warehouse-{pages}-seed{args.seed}"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    command = newsflow_command(Path(generated["folder"]), warehouse, args.workers, args.batch_size)
+    progress(f"{pages:,} pages: first run: {shlex.join(command)}")
+    first = measured_run(command, warehouse, work / f"run-{pages}-first.log")
+    rerun = None
+    if not args.skip_rerun:
+        progress(f"{pages:,} pages: unchanged re-run")
+        rerun = measured_run(command, warehouse, work / f"run-{pages}-rerun.log")
+    workers = args.workers or default_workers()
+    analyser = None
+    if not args.skip_analyser:
+        progress(f"{pages:,} pages: MeCab alone on the landed texts, {workers} processes")
+        analyser = analyser_alone(warehouse, first["run_id"], workers)
+    seen = first["pages_seen"]
+    result = {
+        "pages": pages,
+        "generate": generated,
+        "command": shlex.join(command),
+        "first": first,
+        "rerun": rerun,
+        "analyser": analyser,
+        "pages_per_s": pages_per_second(seen, first, analyser, rerun),
+        "ratios": {
+            "rerun_to_first": ratio(rerun and rerun["process_seconds"], first["process_seconds"]),
+            "end_to_end_to_analyser": ratio(first["process_seconds"], analyser and analyser["seconds"]),
+            "flow_to_analyser": ratio(first["flow_seconds"], analyser and analyser["seconds"]),
+            "entities_stage_to_analyser": ratio(
+                first["stage_seconds"].get("entities"), analyser and analyser["seconds"]
+            ),
+        },
+    }
+    result["goals"] = size_goals(result)
+    return result
+
+
+# --- the whole command ----------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": default_workers(),
+        "ram_gb": psutil.virtual_memory().total / 1024**3,
+        "available_ram_gb": psutil.virtual_memory().available / 1024**3,
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def memory_growth(sizes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Peak memory of the largest size against the smallest's (flat: at most GOAL_FLAT times)."""
+    if len(sizes) < 2:
+        return None
+    small, large = min(sizes, key=lambda s: s["pages"]), max(sizes, key=lambda s: s["pages"])
+    growth = ratio(large["first"]["peak_tree_rss_mb"], small["first"]["peak_tree_rss_mb"])
+    return {
+        "small_pages": small["pages"],
+        "large_pages": large["pages"],
+        "small_peak_mb": small["first"]["peak_tree_rss_mb"],
+        "large_peak_mb": large["first"]["peak_tree_rss_mb"],
+        "growth": growth,
+        "goal": goal("peak memory, largest / smallest size", growth, GOAL_FLAT, True, "x"),
+    }
+
+
+def run(args: argparse.Namespace, work: Path, argv: Sequence[str], show: bool = False) -> dict[str, Any]:
+    """Every size, in order; with `show`, each size's table is printed as soon as it is measured."""
+    result: dict[str, Any] = {
+        "command": shlex.join(["benchmarks/pipeline.py", *argv]),
+        "machine": machine(),  # the load average before this command adds its own
+        "seed": args.seed,
+        "work": str(work),
+        "sizes": [],
+    }
+    if show:
+        print("\n".join(header(result)), flush=True)
+    for pages in args.pages:
+        result["sizes"].append(bench_size(pages, args, work))
+        (work / "result.json").write_text(json.dumps(result, indent=2))  # the figures so far, whatever comes next
+        if show:
+            print("\n".join(size_report(result["sizes"][-1])), flush=True)
+    result["memory_growth"] = memory_growth(result["sizes"])
+    if show and result["memory_growth"]:
+        print("\n".join(growth_report(result["memory_growth"])), flush=True)
+    return result
+
+
+# --- report ---------------------------------------------------------------------------------------------------------
+
+
+def _row(label: str, seconds: float | None, rate: float | None) -> str:
+    s = f"{seconds:>9.1f}" if seconds is not None else f"{'-':>9}"
+    r = f"{rate:>10,.1f}" if rate is not None and rate < 10 else f"{rate:>10,.0f}" if rate is not None else f"{'-':>10}"
+    return f"| {label:<22} | {s} | {r} |"
+
+
+def _verdict(g: dict[str, Any]) -> str:
+    if g["met"] is None:
+        return "not measured"
+    sign = "<=" if g["at_most"] else ">="
+    unit = g["unit"]
+    fmt = {"%": ".1%", "x": ".2f"}.get(unit, ",.0f")
+    value, target = f"{g['value']:{fmt}}", f"{g['target']:{fmt}}"
+    if unit == "x":
+        value, target = value + "x", target + "x"
+    return f"{value} (goal {sign} {target}): {'met' if g['met'] else 'NOT met'}"
+
+
+def size_report(size: dict[str, Any]) -> list[str]:
+    first, rates = size["first"], size["pages_per_s"]
+    gen = size["generate"]
+    lines = [
+        f"\n## {size['pages']:,} pages -> {first['articles_rows']:,} articles, {first['entities_rows']:,} entities, "
+        f"{first['weather_rows']:,} readings, {first['quarantine_rows']:,} quarantined",
+        f"pages: {gen['bytes'] / MB:,.0f} MB, generated in {gen['seconds']:.1f} s"
+        + (" (cached)" if gen["cached"] else ""),
+        f"`{size['command']}`\n",
+        f"| {'stage':<22} | {'seconds':>9} | {'pages/s':>10} |",
+        f"|{'-' * 24}|{'-' * 10}:|{'-' * 11}:|",
+    ]
+    lines += [_row(stage, s, rates[stage]) for stage, s in first["stage_seconds"].items()]
+    lines.append(_row("end to end (flow)", first["flow_seconds"], rates["end to end (flow)"]))
+    lines.append(_row("end to end (process)", first["process_seconds"], rates["end to end (process)"]))
+    analyser, rerun = size["analyser"], size["rerun"]
+    lines.append(_row("analyser alone", analyser and analyser["seconds"], rates["analyser alone"]))
+    lines.append(_row("re-run", rerun and rerun["process_seconds"], rates["re-run"]))
+    lines.append("")
+    lines.append(
+        f"peak memory: {first['peak_tree_rss_mb']:,.0f} MB summed RSS of the process tree "
+        f"({first['memory_samples']} samples); ru_maxrss of the largest child so far "
+        f"{first['ru_maxrss_children_mb']:,.0f} MB"
+    )
+    if analyser:
+        lines.append(
+            f"analyser alone: {analyser['texts']:,} texts, {analyser['characters'] / 1e6:,.1f} M characters, "
+            f"{analyser['workers']} processes; flow / analyser {size['ratios']['flow_to_analyser']:.2f}, "
+            f"entities stage / analyser {size['ratios']['entities_stage_to_analyser']:.2f}"
+        )
+    if rerun:
+        lines.append(f"re-run: {rerun['pages_skipped']:,} of {rerun['pages_seen']:,} pages skipped")
+    lines += [f"goal {g['goal']}: {_verdict(g)}" for g in size["goals"]]
+    return lines
+
+
+def header(result: dict[str, Any]) -> list[str]:
+    m = result["machine"]
+    return [
+        f"command: {result['command']}",
+        f"machine: {m['cores']} cores ({m['usable_cores']} usable), {m['ram_gb']:.1f} GB RAM "
+        f"({m['available_ram_gb']:.1f} GB available at the start), load average "
+        f"{' '.join(f'{x:.1f}' for x in m['load_average'])} at the start, Python {m['python']}",
+    ]
+
+
+def growth_report(growth: dict[str, Any]) -> list[str]:
+    flat = growth["goal"]["met"] and growth["large_peak_mb"] < GOAL_PEAK_MB
+    return [
+        f"\nmemory {growth['small_pages']:,} vs {growth['large_pages']:,} pages: "
+        f"{growth['small_peak_mb']:,.0f} MB vs {growth['large_peak_mb']:,.0f} MB, x{growth['growth']:.2f} "
+        f"(goal: flat, at most x{GOAL_FLAT}, and under {GOAL_PEAK_MB:,.0f} MB): {'met' if flat else 'NOT met'}"
+    ]
+
+
+def report(result: dict[str, Any]) -> str:
+    """The whole result as text: header, one table per size, the memory comparison."""
+    lines = header(result)
+    for size in result["sizes"]:
+        lines += size_report(size)
+    if result["memory_growth"]:
+        lines += growth_report(result["memory_growth"])
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=list(SIZES), help="one or more sizes [10000 100000]")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated pages [7]")
+    parser.add_argument("--keep", type=Path, default=None, help="work (and cache the pages) in this folder and keep it")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the tables")
+    parser.add_argument("--workers", type=int, default=None, help="passed to newsflow run [default: one per core]")
+    parser.add_argument("--batch-size", type=int, default=None, help="passed to newsflow run [its default]")
+    parser.add_argument("--skip-rerun", action="store_true", help="no unchanged re-run")
+    parser.add_argument("--skip-analyser", action="store_true", help="no MeCab-alone baseline")
+    args = parser.parse_args(argv)
+    if min(args.pages) < 1:
+        parser.error("--pages must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    show = not args.json
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        result = run(args, args.keep.resolve(), argv, show)
+    else:
+        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as folder:
+            result = run(args, Path(folder), argv, show)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

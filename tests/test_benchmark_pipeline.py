@@ -1,0 +1,108 @@
+"""The end-to-end benchmark runner (benchmarks/pipeline.py): its page cache, its goals, and one real run on 30
+pages through `newsflow run`, checked against the warehouse it wrote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import pipeline
+from warehouse.store import Warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = 30
+
+
+def test_pages_are_generated_once_per_size_and_seed(tmp_path: Path) -> None:
+    first = pipeline.cached_pages(tmp_path, 12, seed=3)
+    again = pipeline.cached_pages(tmp_path, 12, seed=3)
+    other = pipeline.cached_pages(tmp_path, 12, seed=4)
+    folder = Path(first["folder"])
+    assert (first["cached"], again["cached"], other["cached"]) == (False, True, False)
+    assert first["pages"] == again["pages"] == 12
+    assert len(list(folder.iterdir())) == 12
+    assert first["bytes"] == sum(p.stat().st_size for p in folder.iterdir()) > 0
+    assert other["folder"] != first["folder"]
+
+
+def test_an_interrupted_generation_is_redone(tmp_path: Path) -> None:
+    (tmp_path / "pages-5-seed7").mkdir()  # a folder without its marker: generation never finished
+    info = pipeline.cached_pages(tmp_path, 5, seed=7)
+    assert not info["cached"]
+    assert len(list(Path(info["folder"]).iterdir())) == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "at_most", "met"),
+    [(1.2, 1.15, True, False), (1.1, 1.15, True, True), (300.0, 280.0, False, True), (None, 0.05, True, None)],
+)
+def test_goal_verdicts(value: float | None, target: float, at_most: bool, met: bool | None) -> None:
+    assert pipeline.goal("g", value, target, at_most)["met"] is met
+
+
+def test_memory_growth_compares_the_largest_size_with_the_smallest() -> None:
+    sizes = [
+        {"pages": 100_000, "first": {"peak_tree_rss_mb": 1500.0}},
+        {"pages": 10_000, "first": {"peak_tree_rss_mb": 1000.0}},
+    ]
+    growth = pipeline.memory_growth(sizes)
+    assert growth is not None
+    assert (growth["small_pages"], growth["large_pages"], growth["growth"]) == (10_000, 100_000, 1.5)
+    assert growth["goal"]["met"] is False
+    assert pipeline.memory_growth(sizes[:1]) is None
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    work = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--pages", str(PAGES), "--skip-rerun"]
+    done = subprocess.run([*command, "--keep", str(work), "--json"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout), work
+
+
+@pytest.mark.e2e
+def test_a_small_run_reports_the_figures_of_the_warehouse_it_wrote(small_run: tuple[dict, Path]) -> None:
+    result, work = small_run
+    assert result["machine"]["cores"] >= 1 and result["machine"]["ram_gb"] > 0
+    (size,) = result["sizes"]
+    first = size["first"]
+    assert size["pages"] == first["pages_seen"] == PAGES
+    assert first["pages_skipped"] == 0
+    warehouse = Warehouse.at(work / f"warehouse-{PAGES}-seed7")
+    assert first["articles_rows"] == warehouse.read("articles").height > 0
+    assert first["entities_rows"] == warehouse.read("entities").height > 0
+    assert first["peak_tree_rss_mb"] > 50 and first["memory_samples"] >= 1 and first["ru_maxrss_children_mb"] > 0
+    assert {"read", "parse", "entities", "validate"} <= first["stage_seconds"].keys()
+    assert all(first["stage_seconds"][s] > 0 for s in ("read", "parse", "entities", "validate"))
+    assert first["process_seconds"] > first["flow_seconds"] > 0
+    rates = size["pages_per_s"]
+    assert rates["end to end (process)"] == pytest.approx(PAGES / first["process_seconds"])
+    assert rates["parse"] == pytest.approx(PAGES / first["stage_seconds"]["parse"])
+    analyser = size["analyser"]
+    assert analyser["workers"] == pipeline.default_workers()
+    assert analyser["texts"] >= first["articles_rows"] and analyser["characters"] > 0 and analyser["seconds"] > 0
+    assert size["ratios"]["end_to_end_to_analyser"] == pytest.approx(first["process_seconds"] / analyser["seconds"])
+    assert size["rerun"] is None and size["ratios"]["rerun_to_first"] is None
+    verdicts = {g["goal"]: g["met"] for g in size["goals"]}
+    assert verdicts["re-run / first run"] is None
+    assert verdicts["peak memory of the run, MB"] is (first["peak_tree_rss_mb"] <= pipeline.GOAL_PEAK_MB)
+    assert result["memory_growth"] is None
+    assert json.loads((work / "result.json").read_text())["sizes"][0]["first"]["run_id"] == first["run_id"]
+
+
+@pytest.mark.e2e
+def test_the_report_prints_a_row_per_stage_and_the_goals(small_run: tuple[dict, Path]) -> None:
+    result, _ = small_run
+    text = pipeline.report(result)
+    first = result["sizes"][0]["first"]
+    assert text.startswith(f"command: {result['command']}\nmachine: ")
+    for label in [*first["stage_seconds"], "end to end (flow)", "end to end (process)", "analyser alone", "re-run"]:
+        assert f"| {label:<22} |" in text
+    assert f"| {'re-run':<22} | {'-':>9} | {'-':>10} |" in text
+    assert "goal re-run / first run: not measured" in text
+    assert f"## {PAGES} pages -> {first['articles_rows']} articles" in text
