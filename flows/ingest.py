@@ -149,7 +149,10 @@ def publish_reports(
     failure here is logged and leaves the run as it is."""
     logger = get_run_logger()
     try:
-        summary.data_docs = store.publish_folder(DATA_DOCS, partial(validator.build_data_docs, run_name=run_id))
+        if validator.prepared:
+            summary.data_docs = store.publish_folder(DATA_DOCS, partial(validator.build_data_docs, run_name=run_id))
+        elif store.exists(DATA_DOCS, "index.html"):  # nothing new was validated: the docs of earlier runs stand
+            summary.data_docs = store.url(DATA_DOCS, "index.html")
     except Exception as exc:  # GX rendering is not worth failing a landed run for
         logger.warning("Data Docs were not built: %s: %s", type(exc).__name__, exc)
     try:
