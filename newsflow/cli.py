@@ -33,7 +33,7 @@ WarehouseOption = Annotated[
         "--warehouse",
         "-w",
         help="Warehouse folder, or an fsspec URL such as s3://bucket/prefix "
-        "[env NEWSFLOW_WAREHOUSE; default ./warehouse].",
+        "(env NEWSFLOW_WAREHOUSE; default ./warehouse).",
     ),
 ]
 ProfilesOption = Annotated[
@@ -89,13 +89,13 @@ def run(
     ],
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
     ] = None,
     wait: Annotated[
         float | None,
-        typer.Option(min=0, help="Seconds to wait for another run writing the same warehouse [default 3600]."),
+        typer.Option(min=0, help="Seconds to wait for another run writing the same warehouse (default 3600)."),
     ] = None,
     full_refresh: Annotated[
         bool,
@@ -108,7 +108,7 @@ def run(
         Runner | None,
         typer.Option(
             help="Where batches are parsed: threads in this process (entities in --workers processes), or a Dask "
-            "cluster (a local one with --workers processes, or the one at --dask-address) [default threads]."
+            "cluster (a local one with --workers processes, or the one at --dask-address) (default threads)."
         ),
     ] = None,
     dask_address: Annotated[
@@ -229,7 +229,7 @@ def extract(
 @app.command(name="entities")
 def entities_command(
     source: Annotated[
-        Path | None, typer.Argument(help="Text file, one document per line [default: standard input].", dir_okay=False)
+        Path | None, typer.Argument(help="Text file, one document per line (default: standard input).", dir_okay=False)
     ] = None,
 ) -> None:
     """Print the people, organisations and places in each line of text, one JSON array per line:
@@ -290,7 +290,7 @@ def compact(
     warehouse: WarehouseOption = None,
     wait: Annotated[
         float | None,
-        typer.Option(min=0, help="Seconds to wait for a run writing the same warehouse [default 3600]."),
+        typer.Option(min=0, help="Seconds to wait for a run writing the same warehouse (default 3600)."),
     ] = None,
 ) -> None:
     """Merge the small files of many runs into one file per table partition, atomically; contents do not change."""
@@ -440,9 +440,9 @@ def serve(
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
     ] = None,
 ) -> None:
     """Run the ingest flow over SOURCES on a schedule, until stopped (Ctrl-C or SIGTERM).
@@ -479,9 +479,9 @@ def deploy(
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run [default 2000].")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction [default: one per core; 1: none].")
+        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
     ] = None,
 ) -> None:
     """Register the same scheduled deployment as `serve` with a Prefect server's work pool, then exit.
