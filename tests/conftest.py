@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +19,12 @@ EXAMPLES = ROOT / "examples" / "pages"
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_b56e522d1e63ff35.txt"
 EXPECTED: dict[str, dict] = json.loads((ROOT / "examples" / "expected.json").read_text(encoding="utf-8"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prefect keeps its database in PREFECT_HOME (~/.prefect): the tests, and the newsflow processes they start,
+    get one of their own, so they neither touch the user's nor fail on one another Prefect version migrated."""
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsflow-tests-prefect-"))
 
 
 def parse_files(*paths: Path) -> Parsed:

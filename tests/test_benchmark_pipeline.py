@@ -4,6 +4,7 @@ pages through `newsflow run`, checked against the warehouse it wrote."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,10 +58,15 @@ def test_memory_growth_compares_the_largest_size_with_the_smallest() -> None:
 
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+def small_run(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    from prefect.settings import PREFECT_API_URL
+
     work = tmp_path_factory.mktemp("bench")
     command = [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--pages", str(PAGES), "--skip-rerun"]
-    done = subprocess.run([*command, "--keep", str(work), "--json"], capture_output=True, text=True, timeout=900)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}  # the harness's API: no server per run
+    done = subprocess.run(
+        [*command, "--keep", str(work), "--json"], capture_output=True, text=True, timeout=900, env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout), work
 
