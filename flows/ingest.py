@@ -70,9 +70,10 @@ class RunSummary:
 
 @dataclass
 class DraftedBatch:
-    """What a batch task sends back: the drafted pages, the entities of their candidate articles, and timings."""
+    """What a batch task sends back: the drafted pages (None when every page was in the ledger already), the
+    entities of their candidate articles, and timings."""
 
-    drafted: Draft
+    drafted: Draft | None
     entities: pl.DataFrame
     pages_read: int
     pages_skipped: int
@@ -99,6 +100,8 @@ def draft_batch(
         raw = read_pages(refs, skip=set(known["page_id"].to_list()))
         seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
         raw = raw.filter(~seen)
+    if raw.is_empty():  # nothing new: an unchanged re-run costs reading and hashing only
+        return DraftedBatch(None, pl.DataFrame(), len(refs), int(seen.sum()), watch.seconds)
     with watch.stage("parse"):
         drafted = draft(raw, _rules(profiles_dir))
         candidates = settle(drafted, known).articles
@@ -282,7 +285,7 @@ class Landing:
         self.summary.pages_skipped += batch.pages_skipped
         new = batch.pages_read - batch.pages_skipped
         self.last = f"{batch.pages_read} pages, {new} new"
-        if batch.drafted.pages.is_empty():
+        if batch.drafted is None or batch.drafted.pages.is_empty():
             return
         with self.watch.stage("settle"):
             parsed = settle(batch.drafted, self.known)
