@@ -81,10 +81,11 @@ def _source_files(sources: Iterable[str]) -> list[Path]:
         if path.is_file():
             found.append(path.resolve())
         elif path.is_dir():
+            root = path.resolve()  # one resolve per folder, not per file
             found.extend(
-                p.resolve()
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                p
+                for p in root.rglob("*")
+                if not any(part.startswith(".") for part in p.relative_to(root).parts) and p.is_file()
             )
         else:
             raise SourceError(f"source not found: {source}")

@@ -17,15 +17,21 @@ from flows.capture import Capture, SourceError
 WARC_MAGIC = b"WARC/"
 GZIP_MAGIC = b"\x1f\x8b"
 WARC_SUFFIXES = (".warc", ".warc.gz")
+# names of single pages, never sniffed for `WARC/`: a folder of 100,000 pages is listed without opening each one
+PAGE_SUFFIXES = tuple(f"{kind}{gz}" for kind in (".txt", ".text", ".html", ".htm", ".xhtml") for gz in ("", ".gz"))
 # what is a page: an HTTP response or a stored resource; request, warcinfo, metadata and revisit records are not
 PAGE_RECORDS = WarcRecordType.response | WarcRecordType.resource
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
 
 def is_warc(path: Path) -> bool:
-    """A WARC archive by its name (.warc, .warc.gz) or by its first bytes (after gunzip): `WARC/`."""
-    if path.name.lower().endswith(WARC_SUFFIXES):
+    """A WARC archive by its name (.warc, .warc.gz) or, unless it is named as a page (.txt, .html, ...), by its
+    first bytes (after gunzip): `WARC/`."""
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
         return True
+    if name.endswith(PAGE_SUFFIXES):
+        return False
     try:
         with path.open("rb") as file:
             head = file.read(len(WARC_MAGIC))
