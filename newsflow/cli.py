@@ -36,6 +36,10 @@ WarehouseOption = Annotated[
         "(env NEWSFLOW_WAREHOUSE; default ./warehouse).",
     ),
 ]
+BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")]
+WorkersOption = Annotated[
+    int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
+]
 ProfilesOption = Annotated[
     Path | None,
     typer.Option("--profiles", help="Folder of extra layout profiles (*.toml).", exists=True, file_okay=False),
@@ -89,10 +93,8 @@ def run(
     ],
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
-    ] = None,
+    batch_size: BatchSizeOption = None,
+    workers: WorkersOption = None,
     wait: Annotated[
         float | None,
         typer.Option(min=0, help="Seconds to wait for another run writing the same warehouse (default 3600)."),
@@ -440,10 +442,8 @@ def serve(
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
-    ] = None,
+    batch_size: BatchSizeOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run the ingest flow over SOURCES on a schedule, until stopped (Ctrl-C or SIGTERM).
 
@@ -479,10 +479,8 @@ def deploy(
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
-    ] = None,
+    batch_size: BatchSizeOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Register the same scheduled deployment as `serve` with a Prefect server's work pool, then exit.
 
