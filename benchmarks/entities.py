@@ -34,7 +34,7 @@ Timing, in the same run, after one warm-up call of each (dictionary loading excl
   KLUE sentences, one paragraph each, going round the sentences again when they run out; `entities(frame,
   lexicon)` on a polars frame {article_id, body} of them against MeCab alone on the same texts (the paragraphs
   joined with newlines, as the extractor sees them); articles per second for both and the ratio;
-* the entity stage as the flow runs it: the same frame through `newsflow.workers.EntityWorkers` (one worker
+* the entity stage in the flow's worker processes: the same frame through `flows.workers.Workers.entities` (one worker
   process per core, started and warmed up before the clock starts) against MeCab alone in as many processes.
 """
 
@@ -208,7 +208,7 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     import polars as pl
 
     from newsflow.profiles import load_rules
-    from newsflow.workers import EntityWorkers, default_workers
+    from flows.workers import Workers, default_workers
     from transforms.entities import entities, spans
 
     lexicon = load_rules().lexicon
@@ -226,8 +226,8 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     _, article_mecab_s = timed(lambda: mecab_parse_all(tagger, joined))
     rows, article_s = timed(lambda: entities(frame, lexicon))
     workers = default_workers()
-    with EntityWorkers(workers).start() as stage:
-        staged, stage_s = timed(lambda: stage(frame))
+    with Workers(workers).start() as stage:
+        staged, stage_s = timed(lambda: stage.entities(frame))
     stage_mecab_s = mecab_in_processes(joined, workers)
     assert staged.equals(rows), "the worker processes found other entities than one process"
 
@@ -298,7 +298,7 @@ def print_timing(timing: dict[str, Any], sentences: int) -> None:
     print(f"  {'newsflow / MeCab':<20} {a['ratio']:>7.1f}x the time ({a['entity_rows']} entity rows)")
     w = timing["stage"]
     print(f"\nthe entity stage as the flow runs it, {w['workers']} worker processes, same articles:")
-    print(_timing_line("newsflow EntityWorkers", w["newsflow_stage_s"], w["articles"], "articles"))
+    print(_timing_line("newsflow Workers.entities", w["newsflow_stage_s"], w["articles"], "articles"))
     print(_timing_line(f"MeCab alone x{w['workers']}", w["mecab_s"], w["articles"], "articles"))
     print(f"  {'newsflow / MeCab':<20} {w['ratio']:>7.1f}x the time")
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 import polars as pl
@@ -22,18 +21,15 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from expectations import ExpectationResult, Validation, Validator
+from flows.drafting import DraftedBatch, Stopwatch
 from flows.report import write_run_report
-from flows.sources import batched, discover, read_pages
+from flows.sources import batched, discover
+from flows.workers import Workers, rules_of
 from newsflow.faults import halt_point
-from newsflow.profiles import load_rules
 from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, TABLES, WEATHER_SNAPSHOTS
-from newsflow.workers import EntityWorkers
 from transforms.pages import (
     KNOWN_SCHEMA,
-    Draft,
     Parsed,
-    ParseRules,
-    draft,
     rejected_by_validation,
     settle,
     version_keys,
@@ -68,46 +64,13 @@ class RunSummary:
         return bad == 0 and self.quarantined == 0
 
 
-@dataclass
-class DraftedBatch:
-    """What a batch task sends back: the drafted pages (None when every page was in the ledger already), the
-    entities of their candidate articles, and timings."""
-
-    drafted: Draft | None
-    entities: pl.DataFrame
-    pages_read: int
-    pages_skipped: int
-    seconds: dict[str, float]
-
-
-@functools.cache
-def _rules(profiles_dir: str | None) -> ParseRules:
-    """The parse rules, loaded once per process (a Dask worker runs many batches)."""
-    return load_rules([profiles_dir] if profiles_dir else [])
-
-
 @task(name="draft-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def draft_batch(
-    refs: list[str], known: pl.DataFrame, profiles_dir: str | None, extractor: EntityWorkers
-) -> DraftedBatch:
-    """The expensive, order-free work on a batch of pages, wherever the task runner puts it: read, hash and decode
-    the pages, skip those already in the ledger, draft articles and readings, and extract the entities of the
-    articles that are new against the pages landed before this run (`known`). The flow settles the batch against
-    the earlier batches of the run afterwards, in order."""
-    watch = Stopwatch()
-    with watch.stage("read"):
-        # URLs are fetched within the NEWSFLOW_FETCH_* settings of the process the task runs in
-        raw = read_pages(refs, skip=set(known["page_id"].to_list()))
-        seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
-        raw = raw.filter(~seen)
-    if raw.is_empty():  # nothing new: an unchanged re-run costs reading and hashing only
-        return DraftedBatch(None, pl.DataFrame(), len(refs), int(seen.sum()), watch.seconds)
-    with watch.stage("parse"):
-        drafted = draft(raw, _rules(profiles_dir))
-        candidates = settle(drafted, known).articles
-    with watch.stage("entities"):
-        found = extractor(candidates)
-    return DraftedBatch(drafted, found, len(refs), int(seen.sum()), watch.seconds)
+def draft_batch(refs: list[str], workers: Workers) -> DraftedBatch:
+    """The expensive, order-free work on a batch of pages, wherever the task runner puts it: the workers read,
+    hash and decode the pages, skip those already in the ledger, draft articles and readings, and extract the
+    entities of the articles that are new against the pages landed before this run. The flow settles the batch
+    against the earlier batches of the run afterwards, in order."""
+    return workers.draft(refs)
 
 
 @task(name="validate-tables", cache_policy=NO_CACHE)
@@ -165,21 +128,6 @@ def publish_reports(
         logger.warning("the run report was not written: %s: %s", type(exc).__name__, exc)
 
 
-class Stopwatch:
-    """Wall time per stage, summed over batches."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-
-
 @flow(name="newsflow-ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(
     sources: list[str],
@@ -195,9 +143,9 @@ def ingest(
     warehouse at a time: a second one waits for the first (up to `lock_timeout` seconds), then skips what the
     first one ingested.
 
-    Batches are drafted by the flow's task runner, up to `in_flight` at a time (threads by default, with the
-    entity stage in `workers` processes; Dask workers with `with_runner`), and settled, validated and landed
-    here one by one in order, so every runner lands the same rows and memory holds a few batches, not the run."""
+    Batches are drafted by the flow's task runner, up to `in_flight` at a time (threads by default, each handing
+    its batch in slices to `workers` processes; Dask workers with `with_runner`), and settled, validated and
+    landed here one by one in order, so every runner lands the same rows and memory holds a few batches."""
     logger = get_run_logger()
     store = Warehouse.at(warehouse)
     waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
@@ -232,17 +180,14 @@ def _ingest(
     summary = RunSummary(run_id=run_id, warehouse=store.location, pages_seen=len(refs), full_refresh=full_refresh)
     logger.info("run %s: %d pages found in %s", run_id, len(refs), ", ".join(sources))
 
-    validator = Validator(references={"stations": _rules(profiles_dir).stations})
+    validator = Validator(references={"stations": rules_of(profiles_dir).stations})
     landing = Landing(store, run_id, started, validator, summary, watch, known)
     batches = list(batched(refs, batch_size))
-    with EntityWorkers(workers or None, profiles_dir) as extractor:
-        pending: deque[PrefectFuture] = deque()
-        for number in range(len(batches)):
-            while len(pending) < max(in_flight, 1) and number + len(pending) < len(batches):
-                pending.append(draft_batch.submit(batches[number + len(pending)], known, profiles_dir, extractor))
-            landing.settle(number + 1, pending.popleft().result())
+    with Workers(workers or None, profiles_dir, known) as pool:
+        for number, drafted in enumerate(_drafted_in_order(batches, pool, in_flight), start=1):
+            landing.settle(number, drafted)
             halt_point("parsed")
-            logger.info("batch %d/%d: %s", number + 1, len(batches), landing.last)
+            logger.info("batch %d/%d: %s", number, len(batches), landing.last)
     halt_point("landed-tables")
     validations = landing.validations()
     summary.validation_success = all(v.success for v in validations.values())
@@ -255,6 +200,20 @@ def _ingest(
     summary.seconds = time.perf_counter() - clock
     logger.info("run %s finished in %.1f s", run_id, summary.seconds)
     return summary
+
+
+def _drafted_in_order(batches: list[list[str]], workers: Workers, in_flight: int) -> Iterator[DraftedBatch]:
+    """Each batch drafted, in order, by the task runner; while the caller settles one, the next `in_flight`
+    batches are being drafted."""
+    upcoming = iter(batches)
+    pending: deque[PrefectFuture] = deque(
+        draft_batch.submit(refs, workers) for refs in islice(upcoming, max(in_flight, 1))
+    )
+    while pending:
+        done = pending.popleft().result()
+        for refs in islice(upcoming, 1):
+            pending.append(draft_batch.submit(refs, workers))
+        yield done
 
 
 class Landing:
@@ -280,8 +239,7 @@ class Landing:
         summary.rows = dict.fromkeys((*VALIDATED, QUARANTINE.name), 0)
 
     def settle(self, part: int, batch: DraftedBatch) -> None:
-        for stage, seconds in batch.seconds.items():
-            self.watch.seconds[stage] = self.watch.seconds.get(stage, 0.0) + seconds
+        self.watch.add(batch.seconds)
         self.summary.pages_skipped += batch.pages_skipped
         new = batch.pages_read - batch.pages_skipped
         self.last = f"{batch.pages_read} pages, {new} new"

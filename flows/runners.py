@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from prefect.task_runners import TaskRunner
 
-from newsflow.workers import default_workers
+from flows.workers import default_workers
 
 
 def dask_runner(address: str | None, workers: int = 0) -> tuple[TaskRunner, int]:

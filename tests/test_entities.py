@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from flows.workers import MIN_PARALLEL, Workers
 from newsflow.profiles import load_lexicon
-from newsflow.workers import MIN_PARALLEL_ARTICLES, EntityWorkers
 from tests.conftest import parse_files
 from transforms.entities import article_entities, entities, morpheme_frame, unit_frame
 
@@ -47,10 +47,10 @@ def test_units_lose_their_particles_and_know_what_closed_them():
 def test_worker_processes_find_what_one_process_finds(seed_path):
     seed = parse_files(seed_path)
     articles = pl.concat(
-        [seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL_ARTICLES + 6)]
+        [seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL + 6)]
     )
-    with EntityWorkers(2) as workers:
-        got = workers(articles)
+    with Workers(2) as workers:
+        got = workers.entities(articles)
     expected = entities(articles, LEXICON)
     assert got.height == expected.height > 0
     assert got.equals(expected)

@@ -1,0 +1,88 @@
+"""The order-free work on a batch of pages, as a plain function any process can run on any slice of a batch: read
+the pages, skip those the ledger has, draft articles and readings, and extract the entities of the candidate
+articles. The flow settles the drafted batches in order afterwards (transforms.pages.settle)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import polars as pl
+
+from flows.sources import read_pages
+from transforms.entities import Lexicon, entities
+from transforms.pages import Draft, ParseRules, draft, settle
+
+
+class Stopwatch:
+    """Wall time per stage, summed over batches."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add({name: time.perf_counter() - start})
+
+    def add(self, seconds: dict[str, float]) -> None:
+        for stage, value in seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + value
+
+
+@dataclass
+class DraftedBatch:
+    """A drafted batch (or slice of one): the drafted pages (None when every page was in the ledger already),
+    the entities of their candidate articles, counts, and seconds per stage."""
+
+    drafted: Draft | None
+    entities: pl.DataFrame
+    pages_read: int
+    pages_skipped: int
+    seconds: dict[str, float]
+
+    @classmethod
+    def merge(cls, parts: Sequence[DraftedBatch]) -> DraftedBatch:
+        """The slices of a batch, in order, as one (drafting is per page, so this is the batch's draft)."""
+        watch = Stopwatch()
+        for part in parts:
+            watch.add(part.seconds)
+        drafted = [part for part in parts if part.drafted is not None]
+        return cls(
+            drafted=Draft(
+                *(
+                    pl.concat([getattr(part.drafted, name) for part in drafted], how="diagonal_relaxed")
+                    for name in ("pages", "articles", "weather")
+                )
+            )
+            if drafted
+            else None,
+            entities=pl.concat([part.entities for part in drafted]) if drafted else pl.DataFrame(),
+            pages_read=sum(part.pages_read for part in parts),
+            pages_skipped=sum(part.pages_skipped for part in parts),
+            seconds=watch.seconds,
+        )
+
+
+def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, lexicon: Lexicon) -> DraftedBatch:
+    """Read, hash and decode the pages of `refs`, skip those already in the ledger (`known`: see
+    transforms.pages.parse_pages), draft the rest, and extract the entities of the articles that are new against
+    `known`. URLs are fetched within the NEWSFLOW_FETCH_* settings of the process this runs in."""
+    watch = Stopwatch()
+    with watch.stage("read"):
+        raw = read_pages(refs, skip=set(known["page_id"].to_list()))
+        seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
+        raw = raw.filter(~seen)
+    if raw.is_empty():  # nothing new: an unchanged re-run costs reading and hashing only
+        return DraftedBatch(None, pl.DataFrame(), len(refs), int(seen.sum()), watch.seconds)
+    with watch.stage("parse"):
+        drafted = draft(raw, rules)
+        candidates = settle(drafted, known).articles
+    with watch.stage("entities"):
+        found = entities(candidates, lexicon)
+    return DraftedBatch(drafted, found, len(refs), int(seen.sum()), watch.seconds)

@@ -1,0 +1,141 @@
+"""Worker processes for the CPU-bound stages. Parsing (trafilatura, inscriptis and lxml on HTML pages, polars on
+text pages) and MeCab hold the GIL, so threads cannot share the work out; processes can. A batch is cut into
+slices, two per worker, and each worker runs the same plain function on its slice with what it loaded once at
+start: the parse rules, the analyser and the run's snapshot of the ledger."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import polars as pl
+
+from flows.drafting import DraftedBatch, draft_pages
+from newsflow.profiles import load_rules
+from transforms.entities import entities
+from transforms.pages import KNOWN_SCHEMA, ParseRules
+
+# below this many items (pages, articles) a batch is done in the calling process: sending it costs more than it saves
+MIN_PARALLEL = 64
+ENTITY_COLUMNS = ("article_id", "page_id", "body", "captions")
+
+Items = TypeVar("Items", list, pl.DataFrame)
+Result = TypeVar("Result")
+
+
+@functools.cache
+def rules_of(profiles_dir: str | None) -> ParseRules:
+    """The parse rules (layouts, stations, lexicon), loaded once per process."""
+    return load_rules([Path(profiles_dir)] if profiles_dir else [])
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def slices(items: Items, count: int) -> list[Items]:
+    """`items` (a list or a frame) cut into at most `count` contiguous slices of near-equal size, in order."""
+    size = max(1, -(-len(items) // count))
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every slice of a run needs besides its items: the parse rules' folder and the pages landed before
+    the run (see transforms.pages.parse_pages)."""
+
+    profiles_dir: str | None
+    known: pl.DataFrame
+
+    def draft(self, refs: list[str]) -> DraftedBatch:
+        rules = rules_of(self.profiles_dir)
+        return draft_pages(refs, self.known, rules, rules.lexicon)
+
+    def entities(self, articles: pl.DataFrame) -> pl.DataFrame:
+        return entities(articles, rules_of(self.profiles_dir).lexicon)
+
+
+_context: Context | None = None  # a worker process's, set once when it starts
+
+
+def _start(context: Context) -> None:
+    global _context
+    _context = context
+    context.entities(pl.DataFrame({"article_id": ["warm-up"], "body": [["삼성전자 이재용 회장이 왔다."]]}))
+
+
+def _draft(refs: list[str]) -> DraftedBatch:
+    assert _context is not None, "worker started without its context"
+    return _context.draft(refs)
+
+
+def _entities(articles: pl.DataFrame) -> pl.DataFrame:
+    assert _context is not None, "worker started without its context"
+    return _context.entities(articles)
+
+
+class Workers:
+    """`count` worker processes for a run: `draft(refs)` and `entities(articles)` computed on slices of a
+    batch in the processes, or here for a small batch or one worker.
+
+    Use as a context manager (the processes stop on exit); they start at the first large batch."""
+
+    def __init__(self, count: int | None = None, profiles_dir: str | None = None, known: pl.DataFrame | None = None):
+        self.count = count or default_workers()
+        self.context = Context(profiles_dir, known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __reduce__(self) -> tuple:
+        """Sent to another process (a Dask worker), the work is done in that process: the pool stays here."""
+        return (Workers, (1, self.context.profiles_dir, self.context.known))
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def start(self) -> Workers:
+        """Start the processes now, each loading the rules and the analyser, not at the first large batch."""
+        if self.count > 1 and self._pool is None:
+            # spawn, not fork: a forked copy of polars' thread pool can deadlock
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.count, mp_context=context, initializer=_start, initargs=(self.context,)
+            )
+            list(self._pool.map(abs, range(self.count)))  # wait for the processes to start and warm up
+        return self
+
+    def draft(self, refs: list[str]) -> DraftedBatch:
+        """`flows.drafting.draft_pages` on a batch of refs, against the run's ledger snapshot."""
+        return DraftedBatch.merge(self._map(_draft, self.context.draft, refs))
+
+    def entities(self, articles: pl.DataFrame) -> pl.DataFrame:
+        """`transforms.entities.entities(articles, lexicon)`."""
+        articles = articles.select(c for c in ENTITY_COLUMNS if c in articles.columns)
+        return pl.concat(self._map(_entities, self.context.entities, articles))
+
+    def _map(self, remote: Callable[[Items], Result], here: Callable[[Items], Result], items: Items) -> list[Result]:
+        """`remote` over contiguous slices of `items` in the processes (two slices per worker even out uneven
+        pages), results in order; `here(items)` in this process for one worker or fewer than MIN_PARALLEL items."""
+        if self.count <= 1 or len(items) < MIN_PARALLEL:
+            return [here(items)]
+        self.start()
+        assert self._pool is not None
+        try:
+            return list(self._pool.map(remote, slices(items, 2 * self.count)))
+        except BrokenProcessPool:
+            self.close()  # a worker died (out of memory, killed): the next call, a task retry, starts new ones
+            raise

@@ -1,0 +1,80 @@
+"""The worker processes the flow drafts its batches in: slices drafted in two processes settle to exactly what one
+process makes of the whole batch, pages already in the ledger are skipped there too, and a dead worker does not
+leave a broken pool behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+
+import polars as pl
+import pytest
+
+from benchmarks.generate import generate
+from flows.sources import discover, read_pages
+from flows.workers import MIN_PARALLEL, Workers
+from transforms.pages import KNOWN_SCHEMA, settle
+
+PAGES = MIN_PARALLEL + 26
+
+
+@pytest.fixture(scope="module")
+def refs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("pages")
+    generate(folder, PAGES, seed=11)
+    return discover([str(folder)])
+
+
+@pytest.fixture(scope="module")
+def known(refs: list[str]) -> pl.DataFrame:
+    """The first ten pages, as if an earlier run had landed them."""
+    return (
+        read_pages(refs[:10])
+        .select("page_id", "content_hash", article_id=pl.lit(None, pl.String), version_key=pl.lit(None, pl.String))
+        .cast(KNOWN_SCHEMA)
+    )
+
+
+def _landed(batch, known: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """What the flow would land of a drafted batch, in a fixed order."""
+    parsed = settle(batch.drafted, known)
+    entities = batch.entities.join(parsed.articles.select("page_id"), on="page_id", how="semi")
+    return {
+        "pages": parsed.pages.sort("page_id"),
+        "articles": parsed.articles.sort("page_id"),
+        "weather": parsed.weather.sort("page_id", "position"),
+        "entities": entities.sort("page_id", "entity_type", "canonical"),
+    }
+
+
+def test_slices_drafted_in_two_processes_land_what_one_process_lands(refs, known):
+    here = Workers(1, known=known).draft(refs)
+    with Workers(2, known=known) as workers:
+        there = workers.draft(refs)
+        assert workers._pool is not None  # the batch was large enough to go to the processes
+    assert (there.pages_read, there.pages_skipped) == (here.pages_read, here.pages_skipped) == (PAGES, 10)
+    expected, got = _landed(here, known), _landed(there, known)
+    assert expected["articles"].height > 50 and expected["entities"].height > 200
+    assert expected["weather"].height > 0
+    for name, frame in expected.items():
+        assert got[name].equals(frame), name
+    assert set(there.seconds) == {"read", "parse", "entities"}
+
+
+def test_a_batch_of_known_pages_is_not_drafted(refs, known):
+    with Workers(2, known=known) as workers:
+        batch = workers.draft(refs[:10] * 7)  # 70 refs, all of them landed before
+    assert batch.drafted is None and batch.entities.is_empty()
+    assert (batch.pages_read, batch.pages_skipped) == (70, 70)
+
+
+def test_a_killed_worker_fails_the_batch_and_the_next_batch_starts_new_workers(refs, known):
+    with Workers(2, known=known) as workers:
+        workers.start()
+        assert workers._pool is not None
+        os.kill(next(iter(workers._pool._processes)), signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            workers.draft(refs)
+        assert workers._pool is None
+        assert workers.draft(refs).pages_read == PAGES
