@@ -132,7 +132,7 @@ def publish_reports(
 def ingest(
     sources: list[str],
     warehouse: str = "warehouse",
-    batch_size: int = 2000,
+    batch_size: int = 4000,
     profiles_dir: str | None = None,
     workers: int = 0,
     lock_timeout: float = 3600.0,

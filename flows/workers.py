@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -91,6 +92,7 @@ class Workers:
         self.count = count or default_workers()
         self.context = Context(profiles_dir, known if known is not None else pl.DataFrame(schema=KNOWN_SCHEMA))
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()  # the flow's threads draft batches side by side: one pool between them
 
     def __reduce__(self) -> tuple:
         """Sent to another process (a Dask worker), the work is done in that process: the pool stays here."""
@@ -103,19 +105,24 @@ class Workers:
         self.close()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        with self._starting:
+            self._close(self._pool)
+
+    def _close(self, pool: ProcessPoolExecutor | None) -> None:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if self._pool is pool:
             self._pool = None
 
     def start(self) -> Workers:
         """Start the processes now, each loading the rules and the analyser, not at the first large batch."""
-        if self.count > 1 and self._pool is None:
-            # spawn, not fork: a forked copy of polars' thread pool can deadlock
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.count, mp_context=context, initializer=_start, initargs=(self.context,)
-            )
-            list(self._pool.map(abs, range(self.count)))  # wait for the processes to start and warm up
+        with self._starting:
+            if self.count > 1 and self._pool is None:
+                # spawn, not fork: a forked copy of polars' thread pool can deadlock
+                context = multiprocessing.get_context("spawn")
+                pool = ProcessPoolExecutor(self.count, mp_context=context, initializer=_start, initargs=(self.context,))
+                list(pool.map(abs, range(self.count)))  # wait for the processes to start and warm up
+                self._pool = pool
         return self
 
     def draft(self, refs: list[str]) -> DraftedBatch:
@@ -134,10 +141,11 @@ class Workers:
         for one worker or fewer than MIN_PARALLEL items."""
         if self.count <= 1 or len(items) < MIN_PARALLEL:
             return [here(items)]
-        self.start()
-        assert self._pool is not None
+        pool = self.start()._pool
+        assert pool is not None
         try:
-            return list(self._pool.map(remote, slices(items, self.count)))
+            return list(pool.map(remote, slices(items, self.count)))
         except BrokenProcessPool:
-            self.close()  # a worker died (out of memory, killed): the next call, a task retry, starts new ones
+            with self._starting:  # a worker died (out of memory, killed): the next call, a task retry, starts anew
+                self._close(pool)
             raise

@@ -36,7 +36,7 @@ WarehouseOption = Annotated[
         "(env NEWSFLOW_WAREHOUSE; default ./warehouse).",
     ),
 ]
-BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pages per task run (default 2000).")]
+BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pages per task run, cut into one slice per worker process (default 4000).")]
 WorkersOption = Annotated[
     int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
 ]
