@@ -36,9 +36,14 @@ WarehouseOption = Annotated[
         "(env NEWSFLOW_WAREHOUSE; default ./warehouse).",
     ),
 ]
-BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pages per task run, cut into one slice per worker process (default 4000).")]
+BatchSizeOption = Annotated[
+    int | None, typer.Option(min=1, help="Pages per task run, cut into one slice per worker process (default 4000).")
+]
 WorkersOption = Annotated[
-    int | None, typer.Option(min=0, help="Processes for entity extraction (default: one per core; 1: none).")
+    int | None,
+    typer.Option(
+        min=0, help="Processes that read, parse and extract entities (default: one per core; 1: none, in-process)."
+    ),
 ]
 ProfilesOption = Annotated[
     Path | None,
@@ -109,8 +114,9 @@ def run(
     task_runner: Annotated[
         Runner | None,
         typer.Option(
-            help="Where batches are parsed: threads in this process (entities in --workers processes), or a Dask "
-            "cluster (a local one with --workers processes, or the one at --dask-address) (default threads)."
+            help="Where batches are drafted: threads in this process, each handing its batch to --workers "
+            "processes, or a Dask cluster (a local one with --workers processes, or the one at --dask-address) "
+            "(default threads)."
         ),
     ] = None,
     dask_address: Annotated[

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     warehouse: str = "warehouse"  # folder of the Parquet tables and warehouse.duckdb
     batch_size: int = 4000  # pages per Prefect task run, cut into one slice per worker process
     profiles_dir: Path | None = None  # extra layout profiles (*.toml) beside the bundled ones
-    workers: int = 0  # processes for the entity stage (MeCab holds the GIL); 0 = one per core, 1 = in-process
+    workers: int = 0  # processes that draft batches (parsers and MeCab hold the GIL); 0 = one per core, 1 = in-process
     lock_timeout: float = 3600.0  # seconds a run waits for another run writing the same warehouse
     task_runner: str = "threads"  # threads, or dask (batches parsed on a Dask cluster)
     dask_address: str | None = None  # tcp://HOST:PORT of an existing Dask scheduler (implies dask)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import polars as pl
+import psutil
 import pytest
 
 from benchmarks.generate import generate
@@ -67,6 +69,14 @@ def test_a_batch_of_known_pages_is_not_drafted(refs, known):
         batch = workers.draft(refs[:10] * 7)  # 70 refs, all of them landed before
     assert batch.drafted is None and batch.entities.is_empty()
     assert (batch.pages_read, batch.pages_skipped) == (70, 70)
+
+
+def test_batches_drafted_side_by_side_share_one_pool(refs, known):
+    with Workers(2, known=known) as workers, ThreadPoolExecutor(2) as threads:
+        batches = list(threads.map(workers.draft, [refs, refs[::-1]]))
+        spawned = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+    assert len(spawned) == 2  # not a pool per thread
+    assert [b.pages_read for b in batches] == [PAGES, PAGES]
 
 
 def test_a_killed_worker_fails_the_batch_and_the_next_batch_starts_new_workers(refs, known):
