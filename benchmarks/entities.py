@@ -207,8 +207,8 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     """Predictions, scores and timings for the sentences."""
     import polars as pl
 
-    from newsflow.profiles import load_rules
     from flows.workers import Workers, default_workers
+    from newsflow.profiles import load_rules
     from transforms.entities import entities, spans
 
     lexicon = load_rules().lexicon

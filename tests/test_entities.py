@@ -46,9 +46,7 @@ def test_units_lose_their_particles_and_know_what_closed_them():
 
 def test_worker_processes_find_what_one_process_finds(seed_path):
     seed = parse_files(seed_path)
-    articles = pl.concat(
-        [seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL + 6)]
-    )
+    articles = pl.concat([seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL + 6)])
     with Workers(2) as workers:
         got = workers.entities(articles)
     expected = entities(articles, LEXICON)
