@@ -21,6 +21,8 @@ class Capture:
     charset: str | None = None  # the charset of the HTTP Content-Type, a hint for decoding
     error: str | None = None  # why there is no page; the bytes are then not decoded
     attempt: str | None = None  # set on failures worth trying again: makes the page_id unique to this attempt
+    file_size: int | None = None  # a page file's size and modification time when it was read: its quick-check stamp
+    file_mtime_ns: int | None = None
 
 
 def size_text(size: int) -> str:

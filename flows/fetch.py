@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,8 +43,8 @@ class _Failure(Exception):
         self.wait = wait  # a Retry-After the server asked for
 
 
-def is_url_list(path: Path) -> bool:
-    return path.name.lower().endswith(URL_LIST_SUFFIXES)
+def is_url_list(path: str | os.PathLike[str]) -> bool:
+    return os.path.basename(path).lower().endswith(URL_LIST_SUFFIXES)
 
 
 def read_url_list(path: Path) -> list[str]:

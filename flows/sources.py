@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
+import time
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -23,7 +25,16 @@ from flows.capture import Capture, SourceError
 from flows.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
 from flows.warc import is_warc, read_records, record_offsets
 
-__all__ = ["RAW_SCHEMA", "FetchLimits", "SourceError", "decode", "discover", "read_page", "read_pages"]
+__all__ = [
+    "RAW_SCHEMA",
+    "FetchLimits",
+    "SourceError",
+    "decode",
+    "discover",
+    "read_page",
+    "read_pages",
+    "unchanged_files",
+]
 
 RAW_SCHEMA = pl.Schema(
     {
@@ -37,9 +48,12 @@ RAW_SCHEMA = pl.Schema(
         "read_error": pl.Boolean,
         "url": pl.String,
         "captured_at": pl.Datetime("us", "UTC"),
+        "file_size": pl.Int64,
+        "file_mtime_ns": pl.Int64,
     }
 )
 SNIFF_BYTES = 4096
+RACY_NS = 2_000_000_000  # a file modified this recently when it is read gets no quick-check stamp (file_stamp)
 MAX_CONTROL_SHARE = 0.05  # more control characters than this in the first bytes: binary, not text
 
 
@@ -66,30 +80,40 @@ def discover(sources: Iterable[str]) -> list[str]:
     refs: list[str] = []
     for file in _source_files(sources):
         if is_url_list(file):
-            refs.extend(read_url_list(file))
+            refs.extend(read_url_list(Path(file)))
         elif is_warc(file):
-            refs.extend(f"{file}#{offset}" for offset in record_offsets(str(file)))
+            refs.extend(f"{file}#{offset}" for offset in record_offsets(file))
         else:
-            refs.append(str(file))
+            refs.append(file)
     return list(dict.fromkeys(refs))
 
 
-def _source_files(sources: Iterable[str]) -> list[Path]:
-    found: list[Path] = []
+def _source_files(sources: Iterable[str]) -> list[str]:
+    """The absolute paths of the files the sources name, sorted, each once."""
+    found: list[str] = []
     for source in sources:
         path = Path(source)
         if path.is_file():
-            found.append(path.resolve())
+            found.append(str(path.resolve()))
         elif path.is_dir():
-            root = path.resolve()  # one resolve per folder, not per file
-            found.extend(
-                p
-                for p in root.rglob("*")
-                if not any(part.startswith(".") for part in p.relative_to(root).parts) and p.is_file()
-            )
+            found.extend(_files_under(str(path.resolve())))  # one resolve per folder, not per file
         else:
             raise SourceError(f"source not found: {source}")
-    return sorted(dict.fromkeys(found), key=str)
+    return sorted(dict.fromkeys(found))
+
+
+def _files_under(folder: str) -> Iterator[str]:
+    """Paths of the files in a folder and its sub-folders, hidden ones (and everything in hidden folders) left
+    out. Symbolic links to files count as files; links to folders are not followed. Directory entries say what
+    they are, so listing costs no stat per file."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_under(entry.path)
+            elif entry.is_file():
+                yield entry.path
 
 
 def ref_kind(ref: str) -> RefKind:
@@ -196,11 +220,52 @@ def _read_bytes(path: str) -> bytes:
 
 
 def read_file(path: str) -> Capture:
-    """A page file's bytes (gunzipped for .gz); an unreadable file is a capture with its error."""
+    """A page file's bytes (gunzipped for .gz) and its stamp; an unreadable file is a capture with its error."""
+    stamp = file_stamp(path)  # before reading: a change while it is read leaves a newer time for the next run
     try:
-        return Capture(path, _read_bytes(path))
+        data = _read_bytes(path)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         return Capture(path, b"", error=f"could not read: {type(exc).__name__}: {exc}")
+    size, mtime_ns = stamp or (None, None)
+    return Capture(path, data, file_size=size, file_mtime_ns=mtime_ns)
+
+
+def file_stamp(path: str) -> tuple[int, int] | None:
+    """A file's (size, modification time in ns) to record as it is read, for a later run's quick check. None when
+    it cannot be stat'ed, or when it was modified less than RACY_NS ago: a file system stamps times in ticks, so
+    a second change within the same tick could keep size and time, and the stamp would vouch for bytes never read
+    (git calls such index entries racily clean)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if time.time_ns() - stat.st_mtime_ns < RACY_NS:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame) -> set[str]:
+    """The page files among the refs whose size and modification time are still those the ledger recorded when
+    it read them (`stamps`: source, file_size, file_mtime_ns): unchanged, so a run skips them without opening
+    them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way."""
+    if stamps.is_empty():
+        return set()
+    files, sizes, times = [], [], []
+    for ref in refs:
+        if ref_kind(ref) is not RefKind.FILE:
+            continue
+        try:
+            stat = os.stat(ref)
+        except OSError:
+            continue  # gone: reading it records the error
+        files.append(ref)
+        sizes.append(stat.st_size)
+        times.append(stat.st_mtime_ns)
+    now = pl.DataFrame(
+        {"source": files, "file_size": sizes, "file_mtime_ns": times},
+        schema={"source": pl.String, "file_size": pl.Int64, "file_mtime_ns": pl.Int64},
+    )
+    return set(now.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
 
 
 def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
@@ -230,6 +295,8 @@ def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
         "read_error": capture.error is not None,
         "url": capture.url,
         "captured_at": capture.captured_at,
+        "file_size": capture.file_size,
+        "file_mtime_ns": capture.file_mtime_ns,
     }
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
 from datetime import UTC
-from pathlib import Path
 from typing import BinaryIO
 
 from fastwarc.stream_io import GzipReader
@@ -24,16 +24,16 @@ PAGE_RECORDS = WarcRecordType.response | WarcRecordType.resource
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
 
-def is_warc(path: Path) -> bool:
+def is_warc(path: str | os.PathLike[str]) -> bool:
     """A WARC archive by its name (.warc, .warc.gz) or, unless it is named as a page (.txt, .html, ...), by its
     first bytes (after gunzip): `WARC/`."""
-    name = path.name.lower()
+    name = os.path.basename(path).lower()
     if name.endswith(WARC_SUFFIXES):
         return True
     if name.endswith(PAGE_SUFFIXES):
         return False
     try:
-        with path.open("rb") as file:
+        with open(path, "rb") as file:
             head = file.read(len(WARC_MAGIC))
             if head.startswith(GZIP_MAGIC):
                 file.seek(0)

@@ -110,6 +110,13 @@ def run(
             help="Ingest every page again, even those already in the ledger; the run replaces all earlier rows."
         ),
     ] = False,
+    checksum: Annotated[
+        bool,
+        typer.Option(
+            help="Read and hash every page file. By default a file whose size and modification time are those the "
+            "ledger recorded when it read it is skipped unread, as rsync's quick check does."
+        ),
+    ] = False,
     strict: Annotated[bool, typer.Option(help="Exit 3 when any page is rejected or any row quarantined.")] = False,
     task_runner: Annotated[
         Runner | None,
@@ -166,6 +173,7 @@ def run(
                 workers=processes,
                 lock_timeout=settings.lock_timeout if wait is None else wait,
                 full_refresh=full_refresh,
+                checksum=checksum,
                 profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
             )
     except Exception as exc:  # a stage crashed: nothing was committed

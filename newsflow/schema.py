@@ -70,6 +70,14 @@ PAGES = Table(
         Column("ingested_at", UtcTimestamp, "When the run read the page (UTC).", nullable=False),
         Column("url", pl.String, "The page's URL: a WARC record's target URI, a fetched page's final URL."),
         Column("captured_at", UtcTimestamp, "When the page was captured (UTC): WARC-Date, or the fetch time."),
+        Column("file_size", pl.Int64, "A page file's size on disk when it was read (gzipped for .gz files)."),
+        Column(
+            "file_mtime_ns",
+            pl.Int64,
+            "A page file's modification time when it was read, in ns since the epoch: with file_size, the stamp a "
+            "later run's quick check compares. Null for archive records, URLs, unreadable files and files modified "
+            "less than 2 s before they were read.",
+        ),
     ),
 )
 

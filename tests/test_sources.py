@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import os
+import time
 
+import polars as pl
 import pytest
 
-from flows.sources import SourceError, decode, discover, read_page, read_pages
+from flows.sources import SourceError, decode, discover, read_page, read_pages, unchanged_files
 
 KOREAN = "2024년 06월 14일 금요일\n등록 2024.06.13 09:05\n기자"
 
@@ -62,7 +65,11 @@ def test_discover_walks_folders_skips_hidden_files_and_refuses_missing_sources(t
     (tmp_path / "sub" / "b.txt").write_text("b")
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / ".hidden").write_text("h")
-    assert [p.rsplit("/", 2)[-1] for p in discover([str(tmp_path)])] == ["a.txt", "b.txt"]
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "c.txt").write_text("c")
+    (tmp_path / "linked").symlink_to(tmp_path / "sub")  # a link to a folder is not followed: b.txt once
+    (tmp_path / "d.txt").symlink_to(tmp_path / "a.txt")  # a link to a file is a file
+    assert [p.rsplit("/", 2)[-1] for p in discover([str(tmp_path)])] == ["a.txt", "d.txt", "b.txt"]
     with pytest.raises(SourceError, match="source not found: nowhere"):
         discover(["nowhere"])
 
@@ -86,3 +93,34 @@ def test_accented_latin_text_is_not_taken_for_mojibake():
 def test_a_declared_korean_charset_wins_over_utf8():
     page = '<html><head><meta charset="euc-kr"></head><body>한국 뉴스</body></html>'.encode("cp949")
     assert decode(page).encoding == "cp949"
+
+
+def aged(path, seconds: int = 60) -> int:
+    """Set the file's modification time `seconds` back; returns it in ns."""
+    then = time.time_ns() - seconds * 10**9
+    os.utime(path, ns=(then, then))
+    return then
+
+
+def test_a_file_is_stamped_as_read_unless_it_changed_moments_before(tmp_path):
+    old, fresh = tmp_path / "old.txt", tmp_path / "fresh.txt"
+    old.write_text(KOREAN, encoding="utf-8")
+    fresh.write_text(KOREAN, encoding="utf-8")
+    then = aged(old)
+    rows = read_pages([str(old), str(fresh), str(tmp_path / "gone.txt")])
+    size = len(KOREAN.encode())
+    assert rows.select("file_size", "file_mtime_ns").rows() == [(size, then), (None, None), (None, None)]
+
+
+def test_unchanged_files_are_those_whose_size_and_time_match_their_stamp(tmp_path):
+    same, rewritten, touched = (tmp_path / f"{name}.txt" for name in ("same", "rewritten", "touched"))
+    for path in (same, rewritten, touched):
+        path.write_text(KOREAN, encoding="utf-8")
+        aged(path, 120)
+    stamps = read_pages([str(same), str(rewritten), str(touched)]).select("source", "file_size", "file_mtime_ns")
+    rewritten.write_text(KOREAN[::-1], encoding="utf-8")  # other bytes of the same size, a new time
+    aged(touched, 30)  # same bytes, another time: read again (and then skipped by its hash)
+    refs = [str(same), str(rewritten), str(touched), str(tmp_path / "gone.txt"), "https://a.example/1"]
+    assert unchanged_files(refs, stamps) == {str(same)}
+    assert unchanged_files(refs, stamps.clear()) == set()
+    assert unchanged_files(refs, stamps.with_columns(file_mtime_ns=pl.lit(None, pl.Int64)).drop_nulls()) == set()

@@ -4,11 +4,14 @@ the earlier one stays queryable in `article_versions`."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 import pytest
 
+import flows.sources
 from flows.ingest import ingest
 from tests.conftest import EXAMPLES
+from tests.test_sources import aged
 from warehouse.catalog import query
 from warehouse.store import Warehouse
 
@@ -34,6 +37,36 @@ def test_running_twice_on_the_same_input_gives_identical_tables(prefect_harness,
     assert again.pages_skipped == again.pages_seen and again.rows["pages"] == 0
     assert content_hashes(store) == first
     assert query(store, "SELECT count(*) FROM runs").item() == 2
+
+
+def test_a_rerun_skips_files_with_their_stamp_unread_and_checksum_reads_every_file(
+    prefect_harness, tmp_path, monkeypatch
+):
+    pages = tmp_path / "pages"
+    shutil.copytree(EXAMPLES, pages)
+    files = sorted(p for p in pages.iterdir() if p.is_file())
+    for path in files:
+        aged(path)
+    store = Warehouse.at(tmp_path / "wh")
+    ingest([str(pages)], warehouse=str(store.root))
+    stamps = query(store, "SELECT source, file_size, file_mtime_ns FROM pages ORDER BY source").rows()
+    assert stamps == [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    first = content_hashes(store)
+
+    opened: list[str] = []
+    read_bytes = flows.sources._read_bytes
+    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    edited = pages / "01_biz_economy.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    again = ingest([str(pages)], warehouse=str(store.root))
+    assert opened == [str(edited)]
+    assert (again.pages_seen, again.pages_skipped, again.rows["pages"]) == (len(files), len(files) - 1, 1)
+
+    opened.clear()
+    checked = ingest([str(pages)], warehouse=str(store.root), checksum=True)
+    assert sorted(opened) == sorted(map(str, files))
+    assert (checked.pages_skipped, checked.rows["pages"]) == (len(files), 0)
+    assert content_hashes(store)["entities"] == first["entities"]
 
 
 def test_a_later_version_of_an_article_becomes_current(prefect_harness, tmp_path):

@@ -227,6 +227,12 @@ class Warehouse:
         articles = articles.select("page_id", "article_id", version_key=version_keys())
         return pages.join(articles, on="page_id", how="left")
 
+    def file_stamps(self) -> pl.DataFrame:
+        """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read (see
+        flows.sources.unchanged_files), each once."""
+        stamps = self.read(PAGES.name, ["source", "file_size", "file_mtime_ns"])
+        return stamps.drop_nulls().unique()
+
     def remove_uncommitted(self) -> list[PurePath]:
         """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
         and stray temporary files; returns what was removed. Writers call it under the writer lock."""
