@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/pipeline.py                          # 10,000 and 100,000 pages, seed 7
     .venv/bin/python benchmarks/pipeline.py --pages 10000 --keep /tmp/bench   # cache the pages there
     .venv/bin/python benchmarks/pipeline.py --pages 2000 --skip-rerun --json
+    .venv/bin/python benchmarks/pipeline.py --prefect-server   # every run reports to one `prefect server`
 
 For each size the pages are generated once (benchmarks/generate.py; cached by size and seed in the work folder,
 so a second invocation with the same `--keep` reuses them), then, in this one command:
@@ -32,12 +33,15 @@ import platform
 import resource
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,11 +145,11 @@ def latest_run(warehouse: Path) -> dict[str, Any]:
     return runs.sort("started_at").row(-1, named=True)
 
 
-def measured_run(command: list[str], warehouse: Path, log: Path) -> dict[str, Any]:
+def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run the command, timing it and polling its process tree's memory; its `runs` row's figures."""
     start = time.perf_counter()
     with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         with TreeMemory(process.pid) as memory:
             code = process.wait()
     wall = time.perf_counter() - start
@@ -239,18 +243,18 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def bench_size(pages: int, args: argparse.Namespace, work: Path, env: dict[str, str] | None) -> dict[str, Any]:
     progress(f"{pages:,} pages: generating (or reusing) the pages")
     generated = cached_pages(work, pages, args.seed)
     warehouse = work / f"warehouse-{pages}-seed{args.seed}"
     shutil.rmtree(warehouse, ignore_errors=True)
     command = newsflow_command(Path(generated["folder"]), warehouse, args.workers, args.batch_size)
     progress(f"{pages:,} pages: first run: {shlex.join(command)}")
-    first = measured_run(command, warehouse, work / f"run-{pages}-first.log")
+    first = measured_run(command, warehouse, work / f"run-{pages}-first.log", env)
     rerun = None
     if not args.skip_rerun:
         progress(f"{pages:,} pages: unchanged re-run")
-        rerun = measured_run(command, warehouse, work / f"run-{pages}-rerun.log")
+        rerun = measured_run(command, warehouse, work / f"run-{pages}-rerun.log", env)
     workers = args.workers or default_workers()
     analyser = None
     if not args.skip_analyser:
@@ -316,19 +320,70 @@ def run(args: argparse.Namespace, work: Path, argv: Sequence[str], show: bool = 
         "machine": machine(),  # the load average before this command adds its own
         "seed": args.seed,
         "work": str(work),
+        "prefect": "a running `prefect server`" if args.prefect_server else "Prefect's temporary server, one per run",
         "sizes": [],
     }
     if show:
         print("\n".join(header(result)), flush=True)
-    for pages in args.pages:
-        result["sizes"].append(bench_size(pages, args, work))
-        (work / "result.json").write_text(json.dumps(result, indent=2))  # the figures so far, whatever comes next
-        if show:
-            print("\n".join(size_report(result["sizes"][-1])), flush=True)
+    with prefect_api(work, args.prefect_server) as env:
+        for pages in args.pages:
+            result["sizes"].append(bench_size(pages, args, work, env))
+            (work / "result.json").write_text(json.dumps(result, indent=2))  # the figures so far, whatever comes next
+            if show:
+                print("\n".join(size_report(result["sizes"][-1])), flush=True)
     result["memory_growth"] = memory_growth(result["sizes"])
     if show and result["memory_growth"]:
         print("\n".join(growth_report(result["memory_growth"])), flush=True)
     return result
+
+
+@contextmanager
+def prefect_api(work: Path, start: bool) -> Iterator[dict[str, str] | None]:
+    """The environment of the runs. By default this command's own: each `newsflow run` starts (and stops)
+    Prefect's temporary server, as a bare `newsflow run` does. With `start`: a `prefect server start` on
+    127.0.0.1, with its own home in the work folder, that every run reports to through PREFECT_API_URL, as
+    scheduled runs do (`newsflow serve`); it is not part of any run's process tree, so not of its peak memory."""
+    if not start:
+        yield None
+        return
+    home = work / "prefect-home"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    }
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
+    progress(f"starting {shlex.join(command)}")
+    url = f"http://127.0.0.1:{port}/api"
+    with (work / "prefect-server.log").open("w") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while not _healthy(url):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the Prefect server did not start; see {work / 'prefect-server.log'}")
+                time.sleep(0.5)
+            yield {**env, "PREFECT_API_URL": url}
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 # --- report ---------------------------------------------------------------------------------------------------------
@@ -395,6 +450,7 @@ def header(result: dict[str, Any]) -> list[str]:
         f"machine: {m['cores']} cores ({m['usable_cores']} usable), {m['ram_gb']:.1f} GB RAM "
         f"({m['available_ram_gb']:.1f} GB available at the start), load average "
         f"{' '.join(f'{x:.1f}' for x in m['load_average'])} at the start, Python {m['python']}",
+        f"Prefect API: {result['prefect']}",
     ]
 
 
@@ -427,6 +483,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=None, help="passed to newsflow run [its default]")
     parser.add_argument("--skip-rerun", action="store_true", help="no unchanged re-run")
     parser.add_argument("--skip-analyser", action="store_true", help="no MeCab-alone baseline")
+    parser.add_argument(
+        "--prefect-server",
+        action="store_true",
+        help="start one `prefect server` for every run (as scheduled runs use) [each run starts a temporary one]",
+    )
     args = parser.parse_args(argv)
     if min(args.pages) < 1:
         parser.error("--pages must be at least 1")

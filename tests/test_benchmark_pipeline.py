@@ -112,3 +112,15 @@ def test_the_report_prints_a_row_per_stage_and_the_goals(small_run: tuple[dict, 
     assert f"| {'re-run':<22} | {'-':>9} | {'-':>10} |" in text
     assert "goal re-run / first run: not measured" in text
     assert f"## {PAGES} pages -> {first['articles_rows']} articles" in text
+
+
+@pytest.mark.e2e
+def test_the_prefect_server_option_serves_every_run_and_stops_after_them(tmp_path: Path) -> None:
+    with pipeline.prefect_api(tmp_path, start=True) as env:
+        assert env is not None
+        url = env["PREFECT_API_URL"]
+        assert url.startswith("http://127.0.0.1:") and pipeline._healthy(url)
+        assert env["PREFECT_HOME"] == str(tmp_path / "prefect-home")
+    assert not pipeline._healthy(url)
+    with pipeline.prefect_api(tmp_path, start=False) as env:
+        assert env is None  # the runs inherit this command's environment
