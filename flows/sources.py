@@ -276,7 +276,7 @@ def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
     failure and fetches the URL again, while an unchanged page fetched before is skipped. Errors found in the
     input itself (a 404 stored in an archive, a URL of another scheme) keep a stable page_id: they are not
     going to change. A page whose page_id is in `skip` (one already in the ledger) is not decoded: the caller
-    drops it, and an unchanged re-run costs reading and hashing only."""
+    drops it, so a page skipped by its hash costs reading and hashing only (unchanged_files spares even that)."""
     content_hash = hashlib.sha256(capture.data).hexdigest()
     identity = "\0".join(p for p in (capture.source, content_hash, capture.attempt) if p is not None)
     page_id = hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -135,10 +135,10 @@ class Workers:
         return pl.concat(self._map(_entities, self.context.entities, articles))
 
     def _map(self, remote: Callable[[Items], Result], here: Callable[[Items], Result], items: Items) -> list[Result]:
-        """`remote` over contiguous slices of `items` in the processes, one per worker (parsing a slice costs a
-        fixed ~0.7 s of regex compilation besides its pages, so fewer, larger slices are cheaper; the flow keeps
-        the next batch queued, so no worker waits for another), results in order; `here(items)` in this process
-        for one worker or fewer than MIN_PARALLEL items."""
+        """`remote` over contiguous slices of `items` in the processes, one per worker (a worker drafts its slice
+        flows.drafting.CHUNK_PAGES at a time, each call with a fixed cost of its own; the flow keeps the next batch
+        queued, so no worker waits for another), results in order; `here(items)` in this process for one worker or
+        fewer than MIN_PARALLEL items."""
         if self.count <= 1 or len(items) < MIN_PARALLEL:
             return [here(items)]
         pool = self.start()._pool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,14 @@ def pytest_configure(config: pytest.Config) -> None:
     """Prefect keeps its database in PREFECT_HOME (~/.prefect): the tests, and the newsflow processes they start,
     get one of their own, so they neither touch the user's nor fail on one another Prefect version migrated."""
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsflow-tests-prefect-"))
+
+
+def aged(path: Path, seconds: int = 60) -> int:
+    """Set a file's modification time `seconds` back (returned in ns): a file written moments before it is read
+    gets no quick-check stamp, so tests that compare the pages of runs made at different moments age theirs."""
+    then = time.time_ns() - seconds * 10**9
+    os.utime(path, ns=(then, then))
+    return then
 
 
 def parse_files(*paths: Path) -> Parsed:

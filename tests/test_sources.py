@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import os
-import time
 
 import polars as pl
 import pytest
 
 from flows.sources import SourceError, decode, discover, read_page, read_pages, unchanged_files
+from tests.conftest import aged
 
 KOREAN = "2024년 06월 14일 금요일\n등록 2024.06.13 09:05\n기자"
 
@@ -93,13 +92,6 @@ def test_accented_latin_text_is_not_taken_for_mojibake():
 def test_a_declared_korean_charset_wins_over_utf8():
     page = '<html><head><meta charset="euc-kr"></head><body>한국 뉴스</body></html>'.encode("cp949")
     assert decode(page).encoding == "cp949"
-
-
-def aged(path, seconds: int = 60) -> int:
-    """Set the file's modification time `seconds` back; returns it in ns."""
-    then = time.time_ns() - seconds * 10**9
-    os.utime(path, ns=(then, then))
-    return then
 
 
 def test_a_file_is_stamped_as_read_unless_it_changed_moments_before(tmp_path):

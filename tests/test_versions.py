@@ -10,8 +10,7 @@ import pytest
 
 import flows.sources
 from flows.ingest import ingest
-from tests.conftest import EXAMPLES
-from tests.test_sources import aged
+from tests.conftest import EXAMPLES, aged
 from warehouse.catalog import query
 from warehouse.store import Warehouse
 

@@ -13,9 +13,11 @@ import polars as pl
 import psutil
 import pytest
 
+import flows.drafting
 from benchmarks.generate import generate
 from flows.sources import discover, read_pages
 from flows.workers import MIN_PARALLEL, Workers
+from tests.conftest import aged
 from transforms.pages import KNOWN_SCHEMA, settle
 
 PAGES = MIN_PARALLEL + 26
@@ -24,7 +26,8 @@ PAGES = MIN_PARALLEL + 26
 @pytest.fixture(scope="module")
 def refs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("pages")
-    generate(folder, PAGES, seed=11)
+    for path in generate(folder, PAGES, seed=11):
+        aged(path)  # stamped whenever read: drafts made at different moments compare equal
     return discover([str(folder)])
 
 
@@ -62,6 +65,17 @@ def test_slices_drafted_in_two_processes_land_what_one_process_lands(refs, known
     for name, frame in expected.items():
         assert got[name].equals(frame), name
     assert set(there.seconds) == {"read", "parse", "entities"}
+
+
+def test_a_slice_drafted_a_chunk_at_a_time_lands_what_one_chunk_lands(refs, known, monkeypatch):
+    whole = Workers(1, known=known).draft(refs)
+    monkeypatch.setattr(flows.drafting, "CHUNK_PAGES", 7)  # 13 chunks, the first one wholly known
+    chunked = Workers(1, known=known).draft(refs)
+    assert (chunked.pages_read, chunked.pages_skipped) == (PAGES, 10)
+    expected, got = _landed(whole, known), _landed(chunked, known)
+    for name, frame in expected.items():
+        assert got[name].equals(frame), name
+    assert chunked.drafted.pages["page_id"].equals(whole.drafted.pages["page_id"])  # the ledger in the order read
 
 
 def test_a_batch_of_known_pages_is_not_drafted(refs, known):
