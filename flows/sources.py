@@ -235,11 +235,14 @@ def file_stamp(path: str) -> tuple[int, int] | None:
     it cannot be stat'ed, or when it was modified less than RACY_NS ago: a file system stamps times in ticks, so
     a second change within the same tick could keep size and time, and the stamp would vouch for bytes never read
     (git calls such index entries racily clean)."""
+    stamp = _size_and_mtime(path)
+    return None if stamp is None or time.time_ns() - stamp[1] < RACY_NS else stamp
+
+
+def _size_and_mtime(path: str) -> tuple[int, int] | None:
     try:
         stat = os.stat(path)
     except OSError:
-        return None
-    if time.time_ns() - stat.st_mtime_ns < RACY_NS:
         return None
     return stat.st_size, stat.st_mtime_ns
 
@@ -250,20 +253,11 @@ def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame) -> set[str]:
     them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way."""
     if stamps.is_empty():
         return set()
-    files, sizes, times = [], [], []
-    for ref in refs:
-        if ref_kind(ref) is not RefKind.FILE:
-            continue
-        try:
-            stat = os.stat(ref)
-        except OSError:
-            continue  # gone: reading it records the error
-        files.append(ref)
-        sizes.append(stat.st_size)
-        times.append(stat.st_mtime_ns)
+    files = [ref for ref in refs if ref_kind(ref) is RefKind.FILE]
     now = pl.DataFrame(
-        {"source": files, "file_size": sizes, "file_mtime_ns": times},
+        [(ref, *stamp) for ref in files if (stamp := _size_and_mtime(ref)) is not None],  # a gone file is read
         schema={"source": pl.String, "file_size": pl.Int64, "file_mtime_ns": pl.Int64},
+        orient="row",
     )
     return set(now.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
 
