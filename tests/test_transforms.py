@@ -15,7 +15,7 @@ from transforms.entities import entities
 from transforms.layouts import Layout, first_match, layout_of_pages
 from transforms.lines import clean_text, page_lines
 from transforms.pages import parse_pages, rejected_by_validation, version_keys
-from transforms.timestamps import timestamp_from_groups
+from transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
 RULES = load_rules()
@@ -93,6 +93,27 @@ def test_capture_date_lines(line, expected):
 def test_timestamps_are_korea_time_or_null(groups, expected):
     frame = pl.DataFrame([groups], schema=dict.fromkeys(groups, pl.String))
     stamp = frame.select(timestamp_from_groups(pl.struct(pl.all()))).item()
+    assert (stamp.strftime("%Y-%m-%d %H:%M") if stamp else None) == expected
+    if stamp:
+        assert str(stamp.tzinfo) == "Asia/Seoul"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-06-13T17:17:45+09:00", "2024-06-13 17:17"),
+        (" 2024-06-13T08:17:00Z ", "2024-06-13 17:17"),
+        ("2024-06-13T10:17:00.123-05:00", "2024-06-14 00:17"),
+        ("2024-06-13 17:17", "2024-06-13 17:17"),  # no offset: Korea time
+        ("2024-06-13", "2024-06-13 00:00"),
+        ("2024-02-30T10:00:00+09:00", None),
+        ("13 June 2024", None),
+        (None, None),
+    ],
+)
+def test_iso_timestamps_from_meta_tags_are_korea_time(text, expected):
+    frame = pl.DataFrame({"text": [text]}, schema={"text": pl.String}).with_columns(g=iso_groups(pl.col("text")))
+    stamp = frame.select(iso_timestamp(pl.col("g"))).item()
     assert (stamp.strftime("%Y-%m-%d %H:%M") if stamp else None) == expected
     if stamp:
         assert str(stamp.tzinfo) == "Asia/Seoul"

@@ -26,29 +26,40 @@ def _doubled_half(line: pl.Expr) -> pl.Expr:
 def classify_lines(lines: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     """Lines of one layout's pages with what each line is, by that layout's patterns."""
     line = pl.col("line")
-    caption = first_match(_doubled_half(line), layout.caption, CAPTION_FIELDS)
-    byline = first_match(line, layout.byline, BYLINE_FIELDS)
-    registered = first_match(line, layout.registered, TIME_FIELDS)
-    approved = first_match(line, layout.approved, TIME_FIELDS)
-    return lines.with_columns(
-        site=pl.lit(layout.site),
-        title_after=pl.lit(layout.title == "after_time"),
-        title_above=pl.lit(layout.title_lines_above, dtype=pl.Int32),
-        is_registered=registered.struct.field("y").is_not_null() | approved.struct.field("y").is_not_null(),
-        registered_at=timestamp_from_groups(registered),
-        approved_at=timestamp_from_groups(approved),
-        time_section=registered.struct.field("section").str.strip_chars(),
-        updated_at=timestamp_from_groups(first_match(line, layout.updated, TIME_FIELDS)),
-        byline_names=byline.struct.field("names"),
-        byline_email=byline.struct.field("email"),
-        byline_rest=byline.struct.field("rest").str.strip_chars(),
-        caption_text=caption.struct.field("text").str.strip_chars().replace("", None),
-        caption_credit=caption.struct.field("credit").str.strip_chars(),
-        caption_rest=caption.struct.field("rest").str.strip_chars(),
-        subtitle_text=first_match(line, layout.subtitle, ("text",)).struct.field("text").str.strip_chars(),
-        is_marker=any_match(line, layout.header_markers),
-        is_furniture=any_match(line, layout.furniture),
-        is_end=any_match(line, layout.end),
+    # the matches first, as columns: every field below reads a match column instead of repeating its chain of
+    # patterns, which keeps the expressions small (cheap to plan) and runs each pattern once per line
+    matches = {
+        "_caption": first_match(_doubled_half(line), layout.caption, CAPTION_FIELDS),
+        "_byline": first_match(line, layout.byline, BYLINE_FIELDS),
+        "_registered": first_match(line, layout.registered, TIME_FIELDS),
+        "_approved": first_match(line, layout.approved, TIME_FIELDS),
+        "_updated": first_match(line, layout.updated, TIME_FIELDS),
+        "_subtitle": first_match(line, layout.subtitle, ("text",)),
+    }
+    caption, byline, registered, approved, updated, subtitle = (pl.col(name) for name in matches)
+    return (
+        lines.with_columns(**matches)
+        .with_columns(
+            site=pl.lit(layout.site),
+            title_after=pl.lit(layout.title == "after_time"),
+            title_above=pl.lit(layout.title_lines_above, dtype=pl.Int32),
+            is_registered=registered.struct.field("y").is_not_null() | approved.struct.field("y").is_not_null(),
+            registered_at=timestamp_from_groups(registered),
+            approved_at=timestamp_from_groups(approved),
+            time_section=registered.struct.field("section").str.strip_chars(),
+            updated_at=timestamp_from_groups(updated),
+            byline_names=byline.struct.field("names"),
+            byline_email=byline.struct.field("email"),
+            byline_rest=byline.struct.field("rest").str.strip_chars(),
+            caption_text=caption.struct.field("text").str.strip_chars().replace("", None),
+            caption_credit=caption.struct.field("credit").str.strip_chars(),
+            caption_rest=caption.struct.field("rest").str.strip_chars(),
+            subtitle_text=subtitle.struct.field("text").str.strip_chars(),
+            is_marker=any_match(line, layout.header_markers),
+            is_furniture=any_match(line, layout.furniture),
+            is_end=any_match(line, layout.end),
+        )
+        .drop(*matches)
     )
 
 

@@ -14,7 +14,7 @@ from transforms.entities import Lexicon
 from transforms.html import html_bodies, html_pages
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
-from transforms.timestamps import iso_timestamp
+from transforms.timestamps import iso_groups, iso_timestamp
 from transforms.weather import capture_dates, weather_readings
 
 
@@ -238,6 +238,9 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
     ).with_columns(title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()))
     return (
         merged.join(bodies.rename({"body": "html_clean_body"}), on="page_id", how="left")
+        .with_columns(
+            meta_published=iso_groups(pl.col("meta_published")), meta_modified=iso_groups(pl.col("meta_modified"))
+        )
         .with_columns(
             body=pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
             registered_at=pl.coalesce("registered_at", iso_timestamp(pl.col("meta_published"))),

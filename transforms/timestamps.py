@@ -47,12 +47,19 @@ ISO_PATTERN = (
 )
 
 
-def iso_timestamp(text: pl.Expr) -> pl.Expr:
-    """An Asia/Seoul timestamp from an ISO 8601 string (JSON-LD, meta tags); without an offset it is Korea time."""
+def iso_groups(text: pl.Expr) -> pl.Expr:
+    """The parts of an ISO 8601 string (JSON-LD, meta tags), for iso_timestamp: a struct of y, m, d, H, M, tz (and
+    an empty ampm, as timestamp_from_groups reads one)."""
     groups = text.str.strip_chars().str.extract_groups(ISO_PATTERN)
-    local = timestamp_from_groups(
-        pl.struct(*(groups.struct.field(f) for f in ("y", "m", "d", "H", "M")), ampm=pl.lit(None, pl.String))
-    )
+    return groups.struct.with_fields(ampm=pl.lit(None, pl.String))
+
+
+def iso_timestamp(groups: pl.Expr) -> pl.Expr:
+    """An Asia/Seoul timestamp from the iso_groups of an ISO 8601 string; without an offset it is Korea time.
+
+    Pass the groups as a column (`with_columns(g=iso_groups(...))` first): the expression reads them many times,
+    and repeating the pattern in each place makes a large expression, slow to plan and to run."""
+    local = timestamp_from_groups(groups)
     tz = groups.struct.field("tz")
     sign = pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
     digits = tz.str.replace_all(r"[^0-9]", "")

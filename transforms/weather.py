@@ -30,7 +30,8 @@ def capture_dates(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per page with a capture-date line: page_id, capture_date (the first such line's date)."""
     groups = first_match(pl.col("line"), CAPTURE_DATE_PATTERNS, ("y", "m", "d"))
     return (
-        lines.with_columns(capture_date=date_from_groups(groups))
+        lines.with_columns(_date=groups)  # a column: date_from_groups reads each field more than once
+        .with_columns(capture_date=date_from_groups(pl.col("_date")))
         .filter(pl.col("capture_date").is_not_null())
         .group_by("page_id")
         .agg(pl.col("capture_date").sort_by("line_no").first())
