@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -46,13 +47,19 @@ def visible_text(document: str) -> str:
     return _LIST_BULLET.sub("• ", get_text(document, _INSCRIPTIS))
 
 
+@lru_cache(maxsize=1)
+def _body_extractor() -> Any:
+    """trafilatura's options, built once: building them per page reads its config file's settings each time."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(output_format="python", fast=True, comments=False, tables=False, with_metadata=False)
+
+
 def body_paragraphs(document: str) -> list[str]:
     """The article body as trafilatura finds it, one paragraph per item (no comments, no tables)."""
     import trafilatura
 
-    found = trafilatura.bare_extraction(
-        document, include_comments=False, include_tables=False, with_metadata=False, fast=True
-    )
+    found = trafilatura.bare_extraction(document, options=_body_extractor())
     text = getattr(found, "text", None) or ""
     return [line.strip() for line in text.split("\n") if line.strip()]
 
