@@ -10,6 +10,7 @@ from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_se
 from prefect.task_runners import TaskRunner
 
 from flows.workers import default_workers
+from newsflow.prefect_server import EarlyServer
 
 
 def dask_runner(address: str | None, workers: int = 0) -> tuple[TaskRunner, int]:
@@ -39,24 +40,40 @@ def dask_runner(address: str | None, workers: int = 0) -> tuple[TaskRunner, int]
 
 
 @contextmanager
-def shared_api() -> Iterator[str]:
-    """Make sure task runs on Dask workers report to the same Prefect API as the flow. With no PREFECT_API_URL,
-    Prefect would start a temporary server in each worker process (slow, and the task runs would be lost with
-    it): start the temporary server here instead and hand its URL to the workers through the settings Prefect
-    sends with every task. Yields the API's URL."""
+def shared_api(early: EarlyServer | None = None) -> Iterator[str]:
+    """The Prefect API the run reports to, for as long as the block lasts: the configured one (PREFECT_API_URL,
+    a profile), else a temporary server, stopped afterwards. `early` is one the command started before importing
+    Prefect (newsflow.prefect_server); without it, or if it does not come up, Prefect's own starts here.
+
+    The temporary server is started here rather than left to Prefect for two reasons: its boot overlaps the
+    command's start with `early`, and task runs on Dask workers report to the same API as the flow (else Prefect
+    would start a temporary server in each worker process, slow, and the task runs would be lost with it): its
+    URL reaches the workers through the settings Prefect sends with every task. Yields the API's URL."""
     configured = get_current_settings().api.url
     if configured:
+        if early:
+            early.stop()
         yield configured
         return
-    from prefect.server.api.server import SubprocessASGIServer
+    timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
+    if early and early.wait(timeout):
+        url, stop = early.api_url, early.stop
+    else:
+        if early:
+            early.stop()
+            logging.getLogger(__name__).warning("the early temporary Prefect server did not start; Prefect's own will")
+        from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()
-    server.start(timeout=get_current_settings().server.ephemeral.startup_timeout_seconds)
+        server = SubprocessASGIServer()
+        server.start(timeout=timeout)
+        url, stop = server.api_url, server.stop
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield server.api_url
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
     finally:
-        from prefect.logging.handlers import APILogHandler
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
 
-        APILogHandler.flush()  # the run's last logs go to the server before it stops
-        server.stop()
+        for service in (APILogWorker, EventsWorker):
+            service.drain_all(timeout=5)  # the run's last logs and events reach the server before it stops
+        stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from newsflow.prefect_server import EarlyServer
 from newsflow.settings import Settings, configure_prefect
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
@@ -151,20 +151,24 @@ def run(
     except (SourceError, ProfileError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     configure_prefect()
+    early = EarlyServer.start_if_needed()  # boots while the flows load
     from flows.ingest import ingest, with_runner
+    from flows.runners import shared_api
 
     processes = settings.workers if workers is None else workers
-    flow, in_flight, api = ingest, 2, nullcontext()
+    flow, in_flight = ingest, 2
     if runner is Runner.dask:
-        from flows.runners import dask_runner, shared_api
+        from flows.runners import dask_runner
 
         try:
             dask, in_flight = dask_runner(address, processes)
         except (OSError, ValueError) as exc:
+            if early:
+                early.stop()
             raise _fail(f"cannot reach the Dask cluster at {address}: {exc}", EXIT_USAGE) from None
-        flow, api = with_runner(dask), shared_api()
+        flow = with_runner(dask)
     try:
-        with api:
+        with shared_api(early):
             summary = flow(
                 sources,
                 warehouse=store.location,

@@ -1,0 +1,84 @@
+"""Prefect's temporary local API server, started before Prefect is imported.
+
+With no PREFECT_API_URL, a flow run makes Prefect start a temporary server (`SubprocessASGIServer`) at its first
+API call: the process imports the server's code (some 2.5 s) and then waits for the server to boot (5 s or more),
+every run, doing nothing else. `newsflow run` instead starts the same server as a subprocess before it imports
+Prefect and the flows, so the server boots while the command loads, and the command never imports the server's
+code. `flows.runners.shared_api` then waits for it to answer and points the run at it.
+
+No Prefect import here: that is the point. The command line is the one Prefect 3 uses for its temporary server
+(uvicorn on `prefect.server.api.server:create_app` in ephemeral mode, no UI). Should a Prefect release change it
+so that the server does not come up, `shared_api` stops it and starts Prefect's own instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# what Prefect sets for its temporary server's process (prefect.server.api.server.SubprocessASGIServer)
+EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+class EarlyServer:
+    """A temporary Prefect API server on 127.0.0.1, started now, waited for later."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        spec = importlib.util.find_spec("prefect")
+        app_dir = Path(next(iter(spec.submodule_search_locations))).parent if spec else Path.cwd()
+        command = [
+            sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir),
+            "--factory", "prefect.server.api.server:create_app",
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(command, env={**os.environ, **EPHEMERAL_ENV})
+        atexit.register(self.stop)  # whatever happens to the command
+
+    @classmethod
+    def start_if_needed(cls) -> EarlyServer | None:
+        """A server, unless the environment names an API (PREFECT_API_URL) or forbids a temporary one. Prefect's
+        other sources of settings (profiles, prefect.toml) are read only once Prefect is imported: shared_api
+        stops this server then if they name an API."""
+        if os.environ.get("PREFECT_API_URL"):
+            return None
+        if os.environ.get("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true").lower() in ("0", "false", "no", "off"):
+            return None
+        return cls()
+
+    def wait(self, timeout: float) -> bool:
+        """True once the server answers its health check; False if it exited or did not answer in time."""
+        deadline = time.monotonic() + timeout
+        while self.process is not None and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        """Stop the server (as Prefect stops its own: terminate, then kill after 5 s)."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None

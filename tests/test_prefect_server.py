@@ -1,0 +1,100 @@
+"""newsflow.prefect_server: the temporary Prefect server `newsflow run` starts before it imports Prefect."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from newsflow.prefect_server import EarlyServer
+from tests.conftest import EXAMPLES
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def without_api() -> dict[str, str]:
+    """This process's environment less any Prefect API, as a bare `newsflow run` on a new machine has it."""
+    return {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+
+
+@pytest.mark.parametrize(
+    ("env", "starts"),
+    [
+        ({}, True),
+        ({"PREFECT_API_URL": "http://127.0.0.1:4200/api"}, False),
+        ({"PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false"}, False),
+        ({"PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true"}, True),
+    ],
+)
+def test_a_server_is_started_only_when_the_environment_names_no_api(monkeypatch, env, starts):
+    started = []
+    monkeypatch.setattr(EarlyServer, "__init__", lambda self: started.append(self))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    server = EarlyServer.start_if_needed()
+    assert (server is not None, len(started)) == (starts, int(starts))
+
+
+def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.runners import shared_api
+
+    early = EarlyServer()
+    process = early.process
+    with shared_api(early) as url:
+        assert url == PREFECT_API_URL.value() != early.api_url
+        assert early.process is None
+    assert process.poll() is not None
+
+
+@pytest.mark.e2e
+def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
+    """No PREFECT_API_URL: the run lands its pages, reports to the server started before Prefect was imported
+    (Prefect does not start its own), and leaves no server behind."""
+    result = subprocess.run(
+        [sys.executable, "-m", "newsflow", "run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse",
+         str(tmp_path / "wh"), "--workers", "1"],
+        capture_output=True, text=True, env=without_api(), timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"rows articles\s+│\s+1 │", result.stdout)
+    log = result.stdout + result.stderr
+    assert "Starting temporary server" not in log
+    port = int(re.search(r"View at http://127\.0\.0\.1:(\d+)/runs/flow-run/", log).group(1))
+    assert not listening(port)
+
+
+@pytest.mark.e2e
+def test_prefects_own_server_stands_in_when_the_early_one_does_not_come_up():
+    script = textwrap.dedent(
+        """
+        from newsflow.prefect_server import EarlyServer
+        from flows.runners import shared_api
+        early = EarlyServer()
+        early.process.kill()  # as if a Prefect release changed how its server starts
+        early.process.wait()
+        with shared_api(early) as url:
+            import httpx
+            assert url != early.api_url and early.process is None
+            assert httpx.get(url + "/health").json() is True
+        print(url)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=without_api(), timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the early temporary Prefect server did not start" in result.stderr
+    port = int(re.search(r"http://127\.0\.0\.1:(\d+)/api", result.stdout).group(1))
+    assert not listening(port)
