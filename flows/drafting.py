@@ -71,7 +71,8 @@ class DraftedBatch:
 
 # a slice is drafted this many pages at a time: a worker's frames of lines and matches for 2,000 pages peak near
 # 280 MB above its resting size, for 1,000 near 140 MB (what keeps a run's peak under 1.5 GB); drafting 2,000 pages
-# as two calls costs about 9% more CPU (8 alternating rounds; the parse transform alone only 2.6% of it)
+# as two calls costs about 6% more CPU (4 alternating rounds), mostly polars planning the layout patterns' expressions
+# once per call (it was 9% before those expressions were made small)
 CHUNK_PAGES = 1000
 
 
