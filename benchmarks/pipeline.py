@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
 from benchmarks.mecab_timing import mecab_in_processes  # noqa: E402
+from newsflow.prefect_server import api_answers  # noqa: E402
 
 SIZES = (10_000, 100_000)
 POLL_SECONDS = 0.2
@@ -364,7 +364,7 @@ def prefect_api(work: Path, start: bool) -> Iterator[dict[str, str] | None]:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 180
-            while not _healthy(url):
+            while not api_answers(url):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the Prefect server did not start; see {work / 'prefect-server.log'}")
                 time.sleep(0.5)
@@ -376,14 +376,6 @@ def prefect_api(work: Path, start: bool) -> Iterator[dict[str, str] | None]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 # --- report ---------------------------------------------------------------------------------------------------------

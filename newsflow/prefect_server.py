@@ -60,12 +60,8 @@ class EarlyServer:
         """True once the server answers its health check; False if it exited or did not answer in time."""
         deadline = time.monotonic() + timeout
         while self.process is not None and self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return True
-            except OSError:
-                pass
+            if api_answers(self.api_url):
+                return True
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
@@ -82,3 +78,12 @@ class EarlyServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+def api_answers(url: str) -> bool:
+    """Whether the Prefect API at `url` (http://HOST:PORT/api) answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

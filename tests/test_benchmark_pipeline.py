@@ -119,8 +119,8 @@ def test_the_prefect_server_option_serves_every_run_and_stops_after_them(tmp_pat
     with pipeline.prefect_api(tmp_path, start=True) as env:
         assert env is not None
         url = env["PREFECT_API_URL"]
-        assert url.startswith("http://127.0.0.1:") and pipeline._healthy(url)
+        assert url.startswith("http://127.0.0.1:") and pipeline.api_answers(url)
         assert env["PREFECT_HOME"] == str(tmp_path / "prefect-home")
-    assert not pipeline._healthy(url)
+    assert not pipeline.api_answers(url)
     with pipeline.prefect_api(tmp_path, start=False) as env:
         assert env is None  # the runs inherit this command's environment
