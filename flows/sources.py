@@ -126,10 +126,13 @@ def ref_kind(ref: str) -> RefKind:
     return RefKind.FILE
 
 
+# every byte but the control characters that never occur in text (tab, newlines, form feed and NUL do)
+_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (0, 9, 10, 12, 13))
+
+
 def _control_share(data: bytes) -> float:
     head = data[:SNIFF_BYTES]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 0))
-    return controls / max(len(head), 1)
+    return len(head.translate(None, _NOT_CONTROL)) / max(len(head), 1)
 
 
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.IGNORECASE)
@@ -157,9 +160,11 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     Korean; returns the text and a note (None when the text is not such mojibake). A repair is kept only when it
     yields Korean: accented Latin text (Portuguese, German, ...) is left alone."""
     latin = len(_MOJIBAKE.findall(text))
-    wide = sum(1 for c in text if ord(c) > 127)
+    if latin < 20:
+        return text, None
+    wide = len(text) - len(text.encode("ascii", errors="ignore"))
     # mojibake is (almost) all Latin-1 letters: text in another script (Cyrillic, Hangul, ...) is left alone
-    if latin < 20 or latin < 0.95 * wide:
+    if latin < 0.95 * wide:
         return text, None
     for codec in ("latin-1", "cp1252"):
         try:
