@@ -313,6 +313,7 @@ def _chain(seq: Sequence[Unit], i: int) -> list[Mention]:
 
 
 _SSI = r"^[A-H가-힣]모?씨$"  # 김씨, 박모씨, A씨: the surname (or letter) is the person
+_SSI_WORD, _SSI_HEADS = re.compile(_SSI), frozenset(SURNAMES | set("ABCDEFGH"))
 # a chain reads back from its title over at most 5 units, a modifier (전 대통령) and the title before 겸 (사장 겸 CEO)
 BEFORE_TITLE, AFTER_TITLE = 6, 2
 
@@ -323,7 +324,7 @@ def _wanted(lexicon: Lexicon) -> pl.Expr:
     near_title = pl.any_horizontal(
         title, *(title.shift(-k) for k in range(1, BEFORE_TITLE + 1)), *(title.shift(k) for k in (1, AFTER_TITLE))
     )
-    ssi = pl.col("text").str.contains(_SSI) & pl.col("text").str.slice(0, 1).is_in(list(SURNAMES | set("ABCDEFGH")))
+    ssi = pl.col("text").str.contains(_SSI) & pl.col("text").str.slice(0, 1).is_in(list(_SSI_HEADS))
     return pl.col("kind").is_in([PERSON, ORGANISATION, LOCATION]) | ssi | near_title.fill_null(False)
 
 
@@ -339,7 +340,7 @@ def _mentions_of(text: str, seq: Sequence[Unit], lexicon: Lexicon) -> list[Menti
                 found += _chain(window, at)
         if unit.kind in (PERSON, ORGANISATION, LOCATION):
             found.append(Mention(unit.kind, unit.text, unit.start, unit.end))
-        elif re.match(_SSI, unit.text) and (unit.text[0] in SURNAMES or unit.text[0] in "ABCDEFGH"):
+        elif unit.text.endswith("씨") and _SSI_WORD.match(unit.text) and unit.text[0] in _SSI_HEADS:
             found.append(Mention(PERSON, unit.text[0], unit.start, unit.start + 1))
     for match in lexicon.written_as.finditer(text):  # multi-word entries (팔로 알토), found as written
         found.append(Mention(lexicon.kind_of(match.group()), match.group(), match.start(), match.end()))
