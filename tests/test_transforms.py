@@ -12,6 +12,7 @@ from newsflow.profiles import STATIONS, load_rules
 from tests.conftest import raw_page
 from transforms.articles import parse_articles
 from transforms.entities import entities
+from transforms.html import html_fields
 from transforms.layouts import Layout, first_match, layout_of_pages
 from transforms.lines import clean_text, page_lines
 from transforms.pages import parse_pages, rejected_by_validation, version_keys
@@ -318,3 +319,30 @@ def test_an_organisation_before_the_name_is_the_persons_organisation():
         for r in rows
         if r["entity_type"] == "person"
     ] == [("이재용", "삼성전자", "회장", 2)]
+
+
+def test_html_fields_read_one_tree_for_text_metadata_and_body():
+    page = (
+        "<!doctype html><html><head><title>t</title>"
+        '<meta property="og:title" content="가람전자, 해외 공장 착공">'
+        '<meta property="article:published_time" content="2024-03-05T09:30:00+09:00"></head><body>'
+        "<nav><ul><li>경제</li><li>사회</li></ul></nav><article><h1>가람전자, 해외 공장 착공</h1>"
+        "<p>가람전자가 해외 공장 착공식을 열었다고 5일 밝혔다. 회사는 새 공장에서 내년부터 부품을 만든다.</p>"
+        "<p>공장은 연간 부품 백만 개를 만들 수 있는 규모로, 가람전자는 현지 인력 300명을 뽑기로 했다.</p>"
+        "</article><!-- 광고 --><p>\x01Copyright 누리일보</p></body></html>"
+    )
+    fields = html_fields(page)
+    # the metadata is read before the body extractor prunes the tree they share
+    assert fields["meta_title"] == "가람전자, 해외 공장 착공"
+    assert fields["meta_published"] == "2024-03-05T09:30:00+09:00"
+    assert fields["html_body"] == [  # headline and footer: html_bodies drops them by the layout's rules
+        "가람전자, 해외 공장 착공",
+        "가람전자가 해외 공장 착공식을 열었다고 5일 밝혔다. 회사는 새 공장에서 내년부터 부품을 만든다.",
+        "공장은 연간 부품 백만 개를 만들 수 있는 규모로, 가람전자는 현지 인력 300명을 뽑기로 했다.",
+        "Copyright 누리일보",
+    ]
+    lines = fields["visible_text"].splitlines()
+    assert "• 경제" in lines and "Copyright 누리일보" in lines  # list bullets kept, control characters gone
+    # a fragment is read as a whole document: no indentation from a wrapper element
+    fragment = html_fields("<!-- c --><p>첫 문단</p><p>둘째 문단</p>")["visible_text"]
+    assert [line for line in fragment.splitlines() if line] == ["첫 문단", "둘째 문단"]

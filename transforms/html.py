@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import polars as pl
-from inscriptis import get_text
+from inscriptis import Inscriptis
 from inscriptis.model.config import ParserConfig
 from lxml import html as lxml_html
 
@@ -42,9 +42,10 @@ def is_html(text: pl.Expr) -> pl.Expr:
     return text.str.contains(HTML_START)
 
 
-def visible_text(document: str) -> str:
-    """The page as a browser shows it, one block per line; list items keep a `•` bullet (widget readings)."""
-    return _LIST_BULLET.sub("• ", get_text(document, _INSCRIPTIS))
+def visible_text(tree: Any) -> str:
+    """The page (a parsed tree) as a browser shows it, one block per line; list items keep a `•` bullet (widget
+    readings)."""
+    return _LIST_BULLET.sub("• ", Inscriptis(tree, _INSCRIPTIS).get_text())
 
 
 @lru_cache(maxsize=1)
@@ -55,11 +56,27 @@ def _body_extractor() -> Any:
     return Extractor(output_format="python", fast=True, comments=False, tables=False, with_metadata=False)
 
 
-def body_paragraphs(document: str) -> list[str]:
-    """The article body as trafilatura finds it, one paragraph per item (no comments, no tables)."""
+def parse(document: str) -> Any:
+    """The page's tree, parsed once: the visible text, the metadata and the body are all read off it. As
+    trafilatura parses it (its markup repairs; comments and processing instructions left out), or as a whole
+    document where trafilatura takes the markup for a fragment; None when neither can parse it."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(document)
+    if tree is not None and tree.tag == "html":
+        return tree
+    try:
+        return lxml_html.document_fromstring(document)
+    except (ValueError, lxml_html.etree.ParserError):
+        return None
+
+
+def body_paragraphs(tree: Any) -> list[str]:
+    """The article body as trafilatura finds it, one paragraph per item (no comments, no tables). trafilatura
+    prunes the tree it is given: read everything else off the tree first."""
     import trafilatura
 
-    found = trafilatura.bare_extraction(document, options=_body_extractor())
+    found = trafilatura.bare_extraction(tree, options=_body_extractor())
     text = getattr(found, "text", None) or ""
     return [line.strip() for line in text.split("\n") if line.strip()]
 
@@ -112,12 +129,12 @@ def metadata(tree: Any) -> dict[str, Any]:
 
 def html_fields(document: str) -> dict[str, Any]:
     """Everything the parser takes from one HTML page (see HTML_FIELDS)."""
-    empty = dict.fromkeys(HTML_FIELDS.to_schema(), None) | {"html_body": [], "meta_authors": []}
-    try:
-        tree = lxml_html.document_fromstring(document)
-    except (ValueError, lxml_html.etree.ParserError):
+    tree = parse(document)
+    if tree is None:
+        empty = dict.fromkeys(HTML_FIELDS.to_schema(), None) | {"html_body": [], "meta_authors": []}
         return empty | {"visible_text": "", "meta_is_article": False}
-    return {"visible_text": visible_text(document), "html_body": body_paragraphs(document), **metadata(tree)}
+    fields = {"visible_text": visible_text(tree), **metadata(tree)}
+    return fields | {"html_body": body_paragraphs(tree)}  # last: it prunes the tree
 
 
 def html_pages(pages: pl.DataFrame) -> pl.DataFrame:
