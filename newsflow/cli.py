@@ -86,6 +86,23 @@ def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Set
     return settings.model_copy(update=updates)
 
 
+def _checked_inputs(sources: list[str], settings: Settings) -> Any:
+    """The run's warehouse, once it, the sources and the layout profiles are checked: exit 2 with one line when
+    the warehouse is a file or unreachable, a source is missing or a profile is wrong."""
+    from flows.sources import SourceError, discover
+    from newsflow.profiles import ProfileError, load_layouts
+
+    store = _store(settings.warehouse)
+    if store.is_local and store.root.exists() and not store.root.is_dir():
+        raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
+    try:
+        discover(sources)
+        load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
+    except (SourceError, ProfileError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    return store
+
+
 @app.command()
 def run(
     sources: Annotated[
@@ -139,19 +156,14 @@ def run(
     address = dask_address or settings.dask_address
     if address and runner is not Runner.dask:
         raise _fail("--dask-address needs --task-runner dask", EXIT_USAGE)
-    from flows.sources import SourceError, discover
-    from newsflow.profiles import ProfileError, load_layouts
-
-    store = _store(settings.warehouse)
-    if store.is_local and store.root.exists() and not store.root.is_dir():
-        raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
-    try:
-        discover(sources)
-        load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
-    except (SourceError, ProfileError) as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
     configure_prefect()
-    early = EarlyServer.start_if_needed()  # boots while the flows load
+    early = EarlyServer.start_if_needed()  # boots while the inputs are checked and the flows load
+    try:
+        store = _checked_inputs(sources, settings)
+    except typer.Exit:
+        if early:
+            early.stop()
+        raise
     from flows.ingest import ingest, with_runner
     from flows.runners import shared_api
 

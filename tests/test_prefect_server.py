@@ -45,6 +45,19 @@ def test_a_server_is_started_only_when_the_environment_names_no_api(monkeypatch,
     assert (server is not None, len(started)) == (starts, int(starts))
 
 
+def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    started: list[EarlyServer] = []
+    monkeypatch.setattr(EarlyServer, "start_if_needed", classmethod(lambda cls: started.append(cls()) or started[-1]))
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 2 and "source not found" in result.output
+    [server] = started  # started before the sources were checked, so that it boots while they are
+    assert server.process is None and not listening(server.port)
+
+
 def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_harness):
     from prefect.settings import PREFECT_API_URL
 
