@@ -21,7 +21,7 @@ from typing import Any
 
 from expectations import ExpectationResult, Validation
 from newsflow.schema import TABLES
-from warehouse.catalog import query
+from warehouse.catalog import queries
 from warehouse.store import REPORTS, Warehouse
 
 ASSETS = Path(__file__).parent / "assets"  # the page's style and chart script, inlined into every report
@@ -57,24 +57,28 @@ class ReportData:
 def gather(
     store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: str | Path | None = None
 ) -> ReportData:
-    """The report's figures, read from the warehouse catalog (the run must have committed)."""
+    """The report's figures, read from the warehouse catalog (the run must have committed), on one connection."""
     run = {"run": run_id}
-    statuses = query(
-        store, "SELECT status, count(*) AS pages FROM pages WHERE run_id = $run GROUP BY status ORDER BY status", run
-    )
-    runs = query(
+    statuses, runs, quarantine, weather = queries(
         store,
-        f"""SELECT run_id, started_at, pages_seen, pages_skipped, pages_article, pages_rejected, pages_error,
-                   articles_rows, entities_rows, weather_rows, quarantine_rows, validation_success,
-                   round(seconds, 1) AS seconds
-            FROM runs ORDER BY started_at DESC LIMIT {LAST_RUNS}""",
-    )
-    quarantine = query(
-        store,
-        """SELECT table_name, expectation, count(*) AS rows
-           FROM (SELECT table_name, unnest(failed_expectations) AS expectation FROM quarantine WHERE run_id = $run)
-           GROUP BY ALL ORDER BY rows DESC, table_name, expectation""",
-        run,
+        [
+            ("SELECT status, count(*) AS pages FROM pages WHERE run_id = $run GROUP BY status ORDER BY status", run),
+            (
+                f"""SELECT run_id, started_at, pages_seen, pages_skipped, pages_article, pages_rejected, pages_error,
+                       articles_rows, entities_rows, weather_rows, quarantine_rows, validation_success,
+                       round(seconds, 1) AS seconds
+                FROM runs ORDER BY started_at DESC LIMIT {LAST_RUNS}""",
+                None,
+            ),
+            (
+                """SELECT table_name, expectation, count(*) AS rows
+                   FROM (SELECT table_name, unnest(failed_expectations) AS expectation FROM quarantine
+                         WHERE run_id = $run)
+                   GROUP BY ALL ORDER BY rows DESC, table_name, expectation""",
+                run,
+            ),
+            (LATEST_WEATHER_SQL, None),
+        ],
     )
     return ReportData(
         run_id=run_id,
@@ -83,34 +87,40 @@ def gather(
         statuses=statuses.to_dicts(),
         runs=runs.to_dicts(),
         quarantine=quarantine.to_dicts(),
-        null_rates=_null_rates(store, run_id),
-        weather=query(store, LATEST_WEATHER_SQL).to_dicts(),
+        null_rates=_null_rates(store, run_id, landed=statuses.height > 0),
+        weather=weather.to_dicts(),
         expectations=[r for v in validations.values() for r in v.results],
     )
 
 
-def _null_rates(store: Warehouse, run_id: str) -> list[dict[str, Any]]:
-    """Per table and column, how many of this run's rows leave it null."""
-    rows = []
-    for name in LANDED:
-        columns = [c for c in TABLES[name].column_names if c != "run_id"]
-        counts = ", ".join(f'count("{c}") AS "{c}"' for c in columns)
-        found = query(
-            store, f'SELECT count(*) AS "__rows", {counts} FROM "{name}" WHERE run_id = $run', {"run": run_id}
-        )
-        total = found["__rows"].item()
-        for column in columns:
-            nulls = total - found[column].item()
-            rows.append(
-                {
-                    "table_name": name,
-                    "column": column,
-                    "rows": total,
-                    "nulls": nulls,
-                    "null_rate": nulls / total if total else 0.0,
-                }
-            )
-    return rows
+def _null_rates(store: Warehouse, run_id: str, landed: bool = True) -> list[dict[str, Any]]:
+    """Per table and column, how many of this run's rows leave it null. A run that landed no page (all of them
+    unchanged) landed no row: its tables are not scanned."""
+    columns = {name: [c for c in TABLES[name].column_names if c != "run_id"] for name in LANDED}
+    if not landed:
+        return [_null_rate(name, column, 0, 0) for name, names in columns.items() for column in names]
+    found = queries(store, [(_null_counts_sql(name, names), {"run": run_id}) for name, names in columns.items()])
+    return [
+        _null_rate(name, column, counts["__rows"].item(), counts[column].item())
+        for (name, names), counts in zip(columns.items(), found, strict=True)
+        for column in names
+    ]
+
+
+def _null_counts_sql(table: str, columns: list[str]) -> str:
+    counts = ", ".join(f'count("{c}") AS "{c}"' for c in columns)
+    return f'SELECT count(*) AS "__rows", {counts} FROM "{table}" WHERE run_id = $run'
+
+
+def _null_rate(table: str, column: str, rows: int, filled: int) -> dict[str, Any]:
+    nulls = rows - filled
+    return {
+        "table_name": table,
+        "column": column,
+        "rows": rows,
+        "nulls": nulls,
+        "null_rate": nulls / rows if rows else 0.0,
+    }
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.ingest import ingest
-from flows.report import LATEST_WEATHER_SQL
+from flows.report import LATEST_WEATHER_SQL, gather
 from newsflow.cli import app
 from tests.conftest import EXAMPLES
 from warehouse.catalog import query
@@ -100,6 +100,19 @@ def test_the_report_shows_what_the_warehouse_holds(runs):
     assert nulls[("weather_snapshots", "temperature_c")] == (1, 0)
     assert nulls[("weather_snapshots", "condition")] == (1, 1)
     assert nulls[("quarantine", "row")] == (1, 0)
+
+
+def test_a_run_that_landed_no_page_reports_no_rows_without_scanning_the_tables(runs):
+    store, _, second = runs
+    landed = gather(store, second.run_id, {})
+    nothing = gather(store, "20990101T000000-unlanded", {})  # as an unchanged re-run: no page of its own
+    assert nothing.statuses == [] and nothing.quarantine == []
+    assert [(r["table_name"], r["column"]) for r in nothing.null_rates] == [
+        (r["table_name"], r["column"]) for r in landed.null_rates
+    ]
+    assert {(r["rows"], r["nulls"], r["null_rate"]) for r in nothing.null_rates} == {(0, 0, 0.0)}
+    assert nothing.runs == landed.runs and nothing.runs[0]["run_id"] == second.run_id
+    assert nothing.weather == landed.weather != []
 
 
 def test_report_prints_where_both_pages_are_and_opens_them(runs, monkeypatch):

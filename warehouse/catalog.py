@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -168,15 +168,21 @@ def query(store: Warehouse, sql: str, params: dict[str, object] | None = None) -
 
     The connection is read-only, statements other than reads are refused before they run (ReadOnlyError), and
     DuckDB may not install or load extensions on its own (only those built into the wheel are used)."""
+    return queries(store, [(sql, params)])[0]
+
+
+def queries(store: Warehouse, statements: Sequence[tuple[str, dict[str, object] | None]]) -> list[pl.DataFrame]:
+    """Several `query`s, (sql, params) each, on one connection to the catalog (one download of it from object
+    storage); every statement is checked before any runs."""
     with _catalog_file(store) as catalog:
-        _refuse_writes(sql)
-        return _run(store, catalog, sql, params)
+        for sql, _ in statements:
+            _refuse_writes(sql)
+        with _connect(store, catalog, read_only=True) as con:
+            # settings, not connect() config: a process may already hold this file open with the default config
+            con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
+            con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
+            return [_result(con.sql(sql, params=params) if params else con.sql(sql)) for sql, params in statements]
 
 
-def _run(store: Warehouse, catalog: Path, sql: str, params: dict[str, object] | None) -> pl.DataFrame:
-    with _connect(store, catalog, read_only=True) as con:
-        # settings, not connect() config: a process may already hold this file open with the default config
-        con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
-        con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
-        relation = con.sql(sql, params=params) if params else con.sql(sql)
-        return relation.pl() if relation is not None else pl.DataFrame()
+def _result(relation: duckdb.DuckDBPyRelation | None) -> pl.DataFrame:
+    return relation.pl() if relation is not None else pl.DataFrame()
