@@ -258,11 +258,17 @@ def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame) -> set[str]:
     them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way."""
     if stamps.is_empty():
         return set()
-    files = [ref for ref in refs if ref_kind(ref) is RefKind.FILE]
+    # only files can be stamped: a ref the ledger has no stamp for (a URL, a record, a new file) is not stat'ed
+    stamped = set(stamps["source"].to_list())
+    sources, sizes, times = [], [], []
+    for ref in refs:
+        if ref in stamped and ref_kind(ref) is RefKind.FILE and (stamp := _size_and_mtime(ref)) is not None:
+            sources.append(ref)  # a gone file is read, and fails there with its error
+            sizes.append(stamp[0])
+            times.append(stamp[1])
     now = pl.DataFrame(
-        [(ref, *stamp) for ref in files if (stamp := _size_and_mtime(ref)) is not None],  # a gone file is read
+        {"source": sources, "file_size": sizes, "file_mtime_ns": times},
         schema={"source": pl.String, "file_size": pl.Int64, "file_mtime_ns": pl.Int64},
-        orient="row",
     )
     return set(now.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
 
