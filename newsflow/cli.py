@@ -87,19 +87,10 @@ def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Set
 
 
 def _checked_inputs(sources: list[str], settings: Settings) -> Any:
-    """The run's warehouse, once it, the sources and the layout profiles are checked: exit 2 with one line when
-    the warehouse is a file or unreachable, a source is missing or a profile is wrong."""
-    from flows.sources import SourceError, discover
-    from newsflow.profiles import ProfileError, load_layouts
-
+    """The run's warehouse, once it is reachable and the sources and layout profiles are checked (exit 2 with
+    one line otherwise)."""
     store = _store(settings.warehouse)
-    if store.is_local and store.root.exists() and not store.root.is_dir():
-        raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
-    try:
-        discover(sources)
-        load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
-    except (SourceError, ProfileError) as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
+    _check_sources(sources, settings)
     return store
 
 
@@ -433,6 +424,7 @@ def _scheduled(
 
 
 def _check_sources(sources: list[str], settings: Settings) -> None:
+    """Exit 2 with one line when the warehouse is a file, a source is missing or a layout profile is wrong."""
     from flows.sources import SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
 
