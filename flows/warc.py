@@ -7,6 +7,7 @@ import os
 import re
 import zlib
 from datetime import UTC
+from functools import partial
 from typing import BinaryIO
 
 from fastwarc.stream_io import GzipReader
@@ -45,33 +46,46 @@ def is_warc(path: str | os.PathLike[str]) -> bool:
 
 
 def record_offsets(path: str) -> list[int]:
-    """Offsets of the archive's page records, one ref each. An archive gzipped as one stream (not record by
-    record, as the WARC standard recommends) cannot be read a record at a time and is refused."""
+    """Offsets of the archive's page records, one ref each: where the record (or its gzip member) starts in the
+    file. An archive gzipped as one stream, not record by record as the WARC standard recommends, cannot be entered
+    at a record, so its offsets are where the records start in the unpacked stream."""
     try:
         offsets = [record.stream_pos for record in ArchiveIterator(path, record_types=PAGE_RECORDS, parse_http=False)]
         with open(path, "rb") as file:
-            starts = {offset: _head(file, offset) for offset in offsets}
+            if not _packed_as_one_stream(file, offsets):
+                return offsets
+        with gzip.open(path) as stream:
+            return [
+                record.stream_pos for record in ArchiveIterator(stream, record_types=PAGE_RECORDS, parse_http=False)
+            ]
     except Exception as exc:  # fastwarc raises its own errors for broken archives
         raise SourceError(f"could not read the WARC archive {path}: {type(exc).__name__}: {exc}") from exc
-    if any(head not in (WARC_MAGIC, GZIP_MAGIC) for head in starts.values()) or len(starts) != len(offsets):
-        raise SourceError(
-            f"{path} is gzipped as one stream, not record by record: recompress it per record "
-            "(for example with `warcio recompress`)"
-        )
-    return offsets
 
 
-def _head(file: BinaryIO, offset: int) -> bytes:
+def _packed_as_one_stream(file: BinaryIO, offsets: list[int]) -> bool:
+    """Whether a gzipped archive's offsets are not each the start of a gzip member holding a record: then the
+    archive is one stream (or several records a member) and its offsets count unpacked bytes."""
+    file.seek(0)
+    gzipped = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    return gzipped and (len(set(offsets)) != len(offsets) or not all(map(partial(_member_holds_record, file), offsets)))
+
+
+def _member_holds_record(file: BinaryIO, offset: int) -> bool:
     file.seek(offset)
-    head = file.read(len(WARC_MAGIC))
-    return GZIP_MAGIC if head.startswith(GZIP_MAGIC) else head
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(file.read(512), len(WARC_MAGIC))
+    except zlib.error:
+        return False
+    return head == WARC_MAGIC
 
 
 def read_records(path: str, offsets: list[int]) -> list[Capture]:
-    """The page records at these offsets of one archive, opened once; a record that cannot be read becomes a
-    capture with its error."""
+    """The page records at these offsets of one archive, opened once (an archive gzipped as one stream is unpacked
+    once, up to its last wanted record); a record that cannot be read becomes a capture with its error."""
     try:
         with open(path, "rb") as file:
+            if _packed_as_one_stream(file, offsets):
+                return _read_unpacked(path, offsets)
             return [_read_record(file, path, offset) for offset in offsets]
     except OSError as exc:
         return [
@@ -81,19 +95,40 @@ def read_records(path: str, offsets: list[int]) -> list[Capture]:
 
 def _read_record(file: BinaryIO, path: str, offset: int) -> Capture:
     try:
-        packed = _head(file, offset) == GZIP_MAGIC
+        file.seek(offset)
+        packed = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
         file.seek(offset)
         stream = GzipReader(file) if packed else file
         record = next(iter(ArchiveIterator(stream, auto_decode="all")), None)
         if record is None or not record.record_type & PAGE_RECORDS:
-            raise ValueError("no response or resource record there (has the archive changed since it was listed?)")
+            raise ValueError(_NOT_THERE)
         return _capture(path, offset, record)
     except Exception as exc:  # a broken record is that page's error, never the batch's
-        return Capture(
-            f"{path}#{offset}",
-            b"",
-            error=f"could not read the WARC record at offset {offset}: {type(exc).__name__}: {exc}",
-        )
+        return _unreadable(path, offset, exc)
+
+
+def _read_unpacked(path: str, offsets: list[int]) -> list[Capture]:
+    """The records at these offsets of the unpacked stream, in one pass that stops after the last of them."""
+    wanted, found, failure = set(offsets), {}, ValueError(_NOT_THERE)
+    try:
+        with gzip.open(path) as stream:
+            for record in ArchiveIterator(stream, record_types=PAGE_RECORDS, auto_decode="all"):
+                if record.stream_pos in wanted:
+                    found[record.stream_pos] = _capture(path, record.stream_pos, record)
+                    if len(found) == len(wanted):
+                        break
+    except Exception as exc:  # a broken stream is an error of the pages not read before it, never the batch's
+        failure = exc
+    return [found[offset] if offset in found else _unreadable(path, offset, failure) for offset in offsets]
+
+
+_NOT_THERE = "no response or resource record there (has the archive changed since it was listed?)"
+
+
+def _unreadable(path: str, offset: int, exc: Exception) -> Capture:
+    return Capture(
+        f"{path}#{offset}", b"", error=f"could not read the WARC record at offset {offset}: {type(exc).__name__}: {exc}"
+    )
 
 
 def _capture(path: str, offset: int, record: WarcRecord) -> Capture:

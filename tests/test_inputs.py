@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -149,10 +150,42 @@ def test_a_warc_is_found_by_its_magic_bytes_and_a_resource_record_uses_its_chars
     )
 
 
-def test_a_warc_gzipped_as_one_stream_is_refused_with_a_clear_error(tmp_path):
+def test_a_warc_gzipped_as_one_stream_reads_the_same_pages_in_one_pass(tmp_path, archive):
     whole = write_warc(tmp_path / "whole.warc.gz", crawl_records(), per_record=False)
-    with pytest.raises(SourceError, match="gzipped as one stream, not record by record"):
-        discover([str(whole)])
+    refs = discover([str(whole)])
+    assert len(refs) == 3 and all(ref.startswith(f"{whole}#") for ref in refs)
+    assert [int(ref.rsplit("#", 1)[1]) for ref in refs] != [int(r.rsplit("#", 1)[1]) for r in discover([str(archive)])]
+    one_stream, per_record = read_pages(refs), read_pages(discover([str(archive)]))
+    same = ["url", "captured_at", "text", "encoding", "read_error", "read_reason", "size_bytes"]
+    assert one_stream.select(same).to_dicts() == per_record.select(same).to_dicts()
+    assert one_stream["url"].to_list() == [TEXT_URI, HTML_URI, MISSING_URI]
+    assert all(source.startswith(f"{whole}#urn:uuid:") for source in one_stream["source"])
+    assert read_pages(refs[1:2])["url"].to_list() == [HTML_URI]  # a batch may hold any of its records
+
+
+def test_a_one_stream_warc_cut_short_keeps_the_records_before_the_cut_and_errs_the_rest(tmp_path):
+    rng = random.Random(7)  # hex of random bytes: records too big for the reader's buffer, and barely compressible
+    bodies = [f"{n}번 기사\n".encode() + rng.randbytes(40_000).hex().encode() for n in range(4)]
+    records = [
+        warc_record(
+            WarcRecordType.response,
+            http_response("200 OK", "text/plain", body),
+            "application/http; msgtype=response",
+            uri,
+            TEXT_DATE,
+        )
+        for body, uri in zip(bodies, [f"https://www.hanbit-daily.example/news/view/{n}" for n in range(4)], strict=True)
+    ]
+    whole = write_warc(tmp_path / "whole.warc.gz", records, per_record=False)
+    refs = discover([str(whole)])
+    whole.write_bytes(whole.read_bytes()[: whole.stat().st_size * 5 // 8])  # the download broke off in the third
+    raw = read_pages(refs)
+    assert raw["read_error"].to_list() == [False, False, True, True]
+    assert raw["text"].head(2).to_list() == [body.decode() for body in bodies[:2]]
+    assert raw["read_reason"][2] == (
+        f"could not read the WARC record at offset {refs[2].rsplit('#', 1)[1]}: "
+        "EOFError: Compressed file ended before the end-of-stream marker was reached"
+    )
 
 
 def test_the_http_charset_is_a_decoding_hint():
