@@ -111,9 +111,9 @@ def commit_run(store: Warehouse, run_id: str, run_row: pl.DataFrame) -> None:
 @task(name="publish-reports", cache_policy=NO_CACHE)
 def publish_reports(
     store: Warehouse, run_id: str, validator: Validator, validations: dict[str, Validation], summary: RunSummary
-) -> None:
-    """Build the Data Docs and the run report from the committed warehouse. The run has landed by now, so a
-    failure here is logged and leaves the run as it is."""
+) -> str | None:
+    """Build the Data Docs and the run report from the committed warehouse; returns the report's Markdown. The
+    run has landed by now, so a failure here is logged and leaves the run as it is."""
     logger = get_run_logger()
     try:
         if validator.prepared:
@@ -123,10 +123,12 @@ def publish_reports(
     except Exception as exc:  # GX rendering is not worth failing a landed run for
         logger.warning("Data Docs were not built: %s: %s", type(exc).__name__, exc)
     try:
-        docs = summary.data_docs
-        summary.report = str(write_run_report(store, run_id, validations, docs))
+        report = write_run_report(store, run_id, validations, summary.data_docs)
     except Exception as exc:
         logger.warning("the run report was not written: %s: %s", type(exc).__name__, exc)
+        return None
+    summary.report = report.page
+    return report.markdown
 
 
 @flow(name="newsflow-ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -224,8 +226,8 @@ def _ingest(
         summary.seconds = time.perf_counter() - clock
         commit_run(store, run_id, _run_row(summary, sources, started, watch.seconds))
     with watch.stage("report"):
-        publish_reports(store, run_id, validator, validations, summary)
-    _publish_artifacts(summary)
+        markdown = publish_reports(store, run_id, validator, validations, summary)
+    _publish_artifacts(summary, markdown)
     summary.seconds = time.perf_counter() - clock
     logger.info("run %s finished in %.1f s", run_id, summary.seconds)
     return summary
@@ -360,14 +362,13 @@ def _run_row(summary: RunSummary, sources: list[str], started: datetime, stages:
     return pl.DataFrame([row])
 
 
-def _publish_artifacts(summary: RunSummary) -> None:
+def _publish_artifacts(summary: RunSummary, markdown: str | None) -> None:
     counts = [{"what": f"pages {s}", "count": n} for s, n in summary.statuses.items()]
     counts += [{"what": f"rows {t}", "count": n} for t, n in summary.rows.items()]
     where = f"report: {summary.report or 'not written'}; Data Docs: {summary.data_docs or 'not built'}"
     create_table_artifact(key="newsflow-counts", table=counts, description=f"Counts of run {summary.run_id}; {where}")
-    markdown = Path(summary.report).with_suffix(".md") if summary.report else None
     create_markdown_artifact(
         key="newsflow-summary",
-        markdown=markdown.read_text(encoding="utf-8") if markdown and markdown.exists() else f"# {where}\n",
+        markdown=markdown or f"# {where}\n",
         description=f"Run report of {summary.run_id}",
     )

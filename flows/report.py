@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from expectations import ExpectationResult, Validation
 from newsflow.schema import TABLES
@@ -52,6 +52,11 @@ class ReportData:
     @property
     def failed_expectations(self) -> list[ExpectationResult]:
         return [r for r in self.expectations if not r.success]
+
+
+class RunReport(NamedTuple):
+    page: str  # the run's HTML page: a path, or a URL on object storage
+    markdown: str  # the same report in Markdown, as written beside it
 
 
 def gather(
@@ -337,16 +342,18 @@ def render_markdown(data: ReportData, html_path: str | Path | None = None) -> st
 
 def write_run_report(
     store: Warehouse, run_id: str, validations: Mapping[str, Validation], data_docs: str | Path | None = None
-) -> str:
+) -> RunReport:
     """Write run-<run_id>.html and .md into the warehouse's reports folder, and latest.html / latest.md beside
-    them (each replaced whole); returns the run's HTML page's location (a path, or a URL on object storage)."""
+    them (each replaced whole); returns the run's HTML page's location (a path, or a URL on object storage) and
+    the Markdown written."""
     data = gather(store, run_id, validations, data_docs)
     page = store.url(REPORTS, f"run-{run_id}.html")
+    rendered, markdown = render_html(data), render_markdown(data, page)
     for name, text in [
-        (f"run-{run_id}.html", render_html(data)),
-        ("latest.html", render_html(data)),
-        (f"run-{run_id}.md", render_markdown(data, page)),
-        ("latest.md", render_markdown(data, page)),
+        (f"run-{run_id}.html", rendered),
+        ("latest.html", rendered),
+        (f"run-{run_id}.md", markdown),
+        ("latest.md", markdown),
     ]:
         store.write_text(f"{REPORTS}/{name}", text)
-    return page
+    return RunReport(page, markdown)

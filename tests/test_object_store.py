@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
 from newsflow.cli import app
@@ -163,8 +164,11 @@ def test_a_second_run_on_s3_skips_every_page_then_status_and_compact_keep_the_ro
     local, remote = warehouses
     again = newsflow(s3, "run", str(EXAMPLES), "--warehouse", remote.location)
     assert again.returncode == 0, again.stdout + again.stderr
-    runs = query(remote, "SELECT pages_seen, pages_skipped FROM runs ORDER BY started_at").rows()
-    assert runs[-1] == (COUNTS["pages"], COUNTS["pages"])
+    runs = query(remote, "SELECT pages_seen, pages_skipped, run_id FROM runs ORDER BY started_at").rows()
+    assert runs[-1][:2] == (COUNTS["pages"], COUNTS["pages"])
+    artifact = Artifact.get("newsflow-summary")  # the run's Markdown report, read back from object storage
+    assert f"# newsflow run {runs[-1][2]}" in artifact.data
+    assert f"Report: `s3://{BUCKET}/wh/reports/run-{runs[-1][2]}.html`" in artifact.data
 
     status = newsflow(s3, "status", "--warehouse", remote.location)
     assert status.returncode == 0, status.stderr
