@@ -7,6 +7,7 @@ register that filesystem first; `query()` does.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from newsflow.schema import ARTICLES, ENTITIES, RUNS, TABLES, Table
 from warehouse.store import CATALOG, Warehouse
 
 SESSION_TIMEZONE = "Asia/Seoul"
+BUILT_FROM = "catalog_built_from"  # a one-row table: the fingerprint of the statements that built the catalog
 VIEWS_DIR = Path(__file__).parent / "views"
 DERIVED_VIEWS = (
     "stations",
@@ -94,40 +96,65 @@ def _connect(store: Warehouse, database: Path, read_only: bool = False) -> duckd
 
 
 def refresh_catalog(store: Warehouse) -> str:
-    """Rebuild warehouse.duckdb beside the tables; returns its location. Built under a temporary name and then
-    renamed into place (local) or uploaded in one PUT (object storage), so a reader never sees a half-built
-    catalog and a reader holding the old file never blocks a run."""
+    """Rebuild warehouse.duckdb beside the tables, unless the one there was built from the same statements (the
+    views find their files by glob when queried, so a run that only adds files needs no new catalog); returns its
+    location. Built under a temporary name and then renamed into place (local) or uploaded in one PUT (object
+    storage), so a reader never sees a half-built catalog and a reader holding the old file never blocks a run."""
+    statements = catalog_statements(store)
+    fingerprint = hashlib.sha256("\n;\n".join([duckdb.__version__, *statements]).encode()).hexdigest()
+    if _built_from(store) == fingerprint:
+        halt_point("catalog")
+        return str(store.catalog_path) if store.is_local else store.url(CATALOG)
     if store.is_local:
         store.root.mkdir(parents=True, exist_ok=True)
         temporary = store.catalog_path.with_name(f".{CATALOG}.{os.getpid()}.tmp")
         temporary.unlink(missing_ok=True)
-        _build(store, temporary)
+        _build(store, temporary, statements, fingerprint)
         halt_point("catalog")
         os.replace(temporary, store.catalog_path)
         return str(store.catalog_path)
     with tempfile.TemporaryDirectory(prefix="newsflow-catalog-") as folder:
         temporary = Path(folder) / CATALOG
-        _build(store, temporary)
+        _build(store, temporary, statements, fingerprint)
         halt_point("catalog")
         return store.upload(temporary, CATALOG)
 
 
-def _build(store: Warehouse, database: Path) -> None:
-    """Create every view of the catalog in a new database file."""
-    with _connect(store, database) as con:
+def catalog_statements(store: Warehouse) -> list[str]:
+    """The statements that create every view of the catalog, in order."""
+    statements = []
+    with duckdb.connect() as con:  # only to type the empty SELECT of a table with no files yet
         # runs first: every other view reads only the rows of committed runs; articles before entities
         for table in sorted(TABLES.values(), key=lambda t: (t.name != RUNS.name, t.name == ENTITIES.name)):
             select = view_sql(con, store, table)
             if table.name == ARTICLES.name:  # every version in article_versions, the current one in articles
-                con.execute(f"CREATE OR REPLACE VIEW article_versions AS {ARTICLE_VERSIONS.format(select=select)}")
+                statements.append(f"CREATE VIEW article_versions AS {ARTICLE_VERSIONS.format(select=select)}")
                 select = "SELECT * EXCLUDE (version, versions, is_current) FROM article_versions WHERE is_current"
             elif table.name == ENTITIES.name:  # the entities of current article versions
                 select = f"SELECT * FROM ({select}) WHERE page_id IS NULL OR page_id IN (SELECT page_id FROM articles)"
-            con.execute(f'CREATE OR REPLACE VIEW "{table.name}" AS {select}')
-            con.execute(f"COMMENT ON VIEW \"{table.name}\" IS '{table.description.replace(chr(39), chr(39) * 2)}'")
-        for name in DERIVED_VIEWS:
-            sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
-            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+            statements.append(f'CREATE VIEW "{table.name}" AS {select}')
+            statements.append(f'COMMENT ON VIEW "{table.name}" IS {_quote(table.description)}')
+    for name in DERIVED_VIEWS:
+        sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
+        statements.append(f'CREATE VIEW "{name}" AS {sql}')
+    return statements
+
+
+def _build(store: Warehouse, database: Path, statements: list[str], fingerprint: str) -> None:
+    """Create every view of the catalog in a new database file, and the table naming what it was built from."""
+    with _connect(store, database) as con:
+        for statement in statements:
+            con.execute(statement)
+        con.execute(f"CREATE TABLE {BUILT_FROM} AS SELECT ? AS fingerprint, now() AS built_at", [fingerprint])
+
+
+def _built_from(store: Warehouse) -> str | None:
+    """The fingerprint of the statements the warehouse's catalog was built from (None: no catalog, or not ours)."""
+    try:
+        with _catalog_file(store) as path, duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(f"SELECT fingerprint FROM {BUILT_FROM}").fetchone()[0]
+    except (FileNotFoundError, duckdb.Error):
+        return None
 
 
 @contextmanager
