@@ -12,8 +12,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.sources import read_pages
+from newsflow.schema import STAMPS
 from transforms.entities import Lexicon, entities
 from transforms.pages import Draft, ParseRules, draft, settle
+
+STAMP_COLUMNS = [name for name in STAMPS.column_names if name != "run_id"]
 
 
 class Stopwatch:
@@ -38,10 +41,12 @@ class Stopwatch:
 @dataclass
 class DraftedBatch:
     """A drafted batch (or slice of one): the drafted pages (None when every page was in the ledger already),
-    the entities of their candidate articles, counts, and seconds per stage."""
+    the entities of their candidate articles, the new stamps of files read again (see newsflow.schema.STAMPS),
+    counts, and seconds per stage."""
 
     drafted: Draft | None
     entities: pl.DataFrame
+    stamps: pl.DataFrame
     pages_read: int
     pages_skipped: int
     seconds: dict[str, float]
@@ -63,6 +68,7 @@ class DraftedBatch:
             if drafted
             else None,
             entities=pl.concat([part.entities for part in drafted]) if drafted else pl.DataFrame(),
+            stamps=pl.concat([part.stamps for part in parts]) if parts else STAMPS.empty().select(STAMP_COLUMNS),
             pages_read=sum(part.pages_read for part in parts),
             pages_skipped=sum(part.pages_skipped for part in parts),
             seconds=watch.seconds,
@@ -93,12 +99,13 @@ def _draft_chunk(
     with watch.stage("read"):
         raw = read_pages(refs, skip=skip)
         seen = raw["page_id"].is_in(known["page_id"].implode())  # same source and bytes as an earlier run
+        stamps = raw.filter(seen & pl.col("file_mtime_ns").is_not_null()).select(STAMP_COLUMNS)
         raw = raw.filter(~seen)
     if raw.is_empty():  # nothing new: pages skipped by their hash cost reading and hashing only
-        return DraftedBatch(None, pl.DataFrame(), len(refs), int(seen.sum()), watch.seconds)
+        return DraftedBatch(None, pl.DataFrame(), stamps, len(refs), int(seen.sum()), watch.seconds)
     with watch.stage("parse"):
         drafted = draft(raw, rules)
         candidates = settle(drafted, known).articles
     with watch.stage("entities"):
         found = entities(candidates, lexicon)
-    return DraftedBatch(drafted, found, len(refs), int(seen.sum()), watch.seconds)
+    return DraftedBatch(drafted, found, stamps, len(refs), int(seen.sum()), watch.seconds)

@@ -27,7 +27,7 @@ from flows.report import write_run_report
 from flows.sources import batched, discover, unchanged_files
 from flows.workers import Workers, rules_of
 from newsflow.faults import halt_point
-from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, TABLES, WEATHER_SNAPSHOTS
+from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, STAMPS, TABLES, WEATHER_SNAPSHOTS
 from transforms.pages import (
     KNOWN_SCHEMA,
     Parsed,
@@ -185,8 +185,8 @@ def _ingest(
         refs = discover(sources)
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
-        quick = not (full_refresh or checksum)
-        unchanged = unchanged_files(refs, store.file_stamps()) if quick else set()
+        stamps = store.file_stamps()
+        unchanged = unchanged_files(refs, stamps) if not (full_refresh or checksum) else set()
     summary = RunSummary(
         run_id=run_id,
         warehouse=store.location,
@@ -203,7 +203,7 @@ def _ingest(
     )
 
     validator = Validator(references={"stations": rules_of(profiles_dir).stations})
-    landing = Landing(store, run_id, started, validator, summary, watch, known)
+    landing = Landing(store, run_id, started, validator, summary, watch, known, stamps)
     batches = list(batched([ref for ref in refs if ref not in unchanged], batch_size))
     # Each batch's frames end in reference cycles (Prefect's and GX's objects) that only a full collection frees,
     # so one runs after every batch. Frozen, the objects from before the batches (imports, Prefect's state: some
@@ -261,9 +261,11 @@ class Landing:
         summary: RunSummary,
         watch: Stopwatch,
         known: pl.DataFrame,
+        stamps: pl.DataFrame,
     ) -> None:
         self.store, self.run_id, self.started = store, run_id, started
         self.validator, self.summary, self.watch, self.known = validator, summary, watch, known
+        self.stamps = stamps  # the quick check's stamps (source, file_size, file_mtime_ns) from before the run
         self.results: dict[str, list[ExpectationResult]] = {name: [] for name in VALIDATED}
         self.last = ""
         summary.statuses = dict.fromkeys(PAGE_STATUSES, 0)
@@ -274,6 +276,7 @@ class Landing:
         self.summary.pages_skipped += batch.pages_skipped
         new = batch.pages_read - batch.pages_skipped
         self.last = f"{batch.pages_read} pages, {new} new"
+        self._restamp(part, batch.stamps)
         if batch.drafted is None or batch.drafted.pages.is_empty():
             return
         with self.watch.stage("settle"):
@@ -302,6 +305,18 @@ class Landing:
         for name, frame in landed.items():
             self.summary.rows[name] = self.summary.rows.get(name, 0) + frame.height
         self.summary.quarantined += landed["quarantine"].height
+
+    def _restamp(self, part: int, stamps: pl.DataFrame) -> None:
+        """Land the stamps of files read again for bytes the ledger has, unless the ledger has those stamps
+        (`--checksum` reads unchanged files too): later runs' quick check then skips the files unread."""
+        stamp = ["source", "file_size", "file_mtime_ns"]
+        new = stamps.join(self.stamps, on=stamp, how="anti").unique(stamp, maintain_order=True)
+        if new.is_empty():
+            return
+        with self.watch.stage("land"):
+            land_batch(self.store, self.run_id, part, {STAMPS.name: new.with_columns(run_id=pl.lit(self.run_id))})
+        self.summary.rows[STAMPS.name] = self.summary.rows.get(STAMPS.name, 0) + new.height
+        self.last += f", {new.height} files stamped again"
 
     def validations(self) -> dict[str, Validation]:
         """Each table's expectation results over all batches (an expectation passed when it passed in every

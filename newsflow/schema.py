@@ -155,6 +155,23 @@ QUARANTINE = Table(
     ),
 )
 
+STAMPS = Table(
+    "stamps",
+    key=("source", "file_size", "file_mtime_ns"),
+    description=(
+        "A page file stamped again: a run read it (its size or modification time had changed) and found bytes "
+        "the ledger already has, from the same source (a touch, a copy, the same page downloaded again). Later "
+        "runs' quick check takes these stamps as it takes the ledger's."
+    ),
+    columns=(
+        RUN_ID,
+        Column("source", pl.String, "The page file.", nullable=False),
+        Column("page_id", pl.String, "The ledger's page these bytes are.", nullable=False),
+        Column("file_size", pl.Int64, "The file's size on disk when the run read it.", nullable=False),
+        Column("file_mtime_ns", pl.Int64, "Its modification time then, in ns since the epoch.", nullable=False),
+    ),
+)
+
 RUNS = Table(
     "runs",
     key=("run_id",),
@@ -180,4 +197,4 @@ RUNS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (PAGES, ARTICLES, ENTITIES, WEATHER_SNAPSHOTS, QUARANTINE, RUNS)}
+TABLES: dict[str, Table] = {t.name: t for t in (PAGES, ARTICLES, ENTITIES, WEATHER_SNAPSHOTS, QUARANTINE, STAMPS, RUNS)}

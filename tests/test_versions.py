@@ -68,6 +68,39 @@ def test_a_rerun_skips_files_with_their_stamp_unread_and_checksum_reads_every_fi
     assert content_hashes(store)["entities"] == first["entities"]
 
 
+def test_a_file_touched_with_the_same_bytes_is_read_once_then_stamped_again_and_skipped_unread(
+    prefect_harness, tmp_path, monkeypatch
+):
+    pages = tmp_path / "pages"
+    shutil.copytree(EXAMPLES, pages)
+    files = sorted(p for p in pages.iterdir() if p.is_file())
+    for path in files:
+        aged(path, seconds=120)
+    store = Warehouse.at(tmp_path / "wh")
+    ingest([str(pages)], warehouse=str(store.root))
+    first = content_hashes(store)
+
+    opened: list[str] = []
+    read_bytes = flows.sources._read_bytes
+    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    touched = files[:3]  # a touch, or a copy that does not keep times: new stamps, the same bytes
+    times = [aged(path, seconds=60) for path in touched]
+    again = ingest([str(pages)], warehouse=str(store.root))
+    assert opened == [str(p) for p in touched]
+    assert (again.pages_skipped, again.rows["pages"], again.rows["stamps"]) == (len(files), 0, 3)
+    stamped = query(store, "SELECT source, file_size, file_mtime_ns, page_id FROM stamps ORDER BY source").rows()
+    ledger = dict(query(store, "SELECT source, page_id FROM pages").rows())
+    assert stamped == [(str(p), p.stat().st_size, t, ledger[str(p)]) for p, t in zip(touched, times, strict=True)]
+    assert content_hashes(store) == first  # the ledger and the tables are as they were
+
+    opened.clear()
+    third = ingest([str(pages)], warehouse=str(store.root))
+    assert opened == [] and third.pages_skipped == len(files)
+    checked = ingest([str(pages)], warehouse=str(store.root), checksum=True)  # reads all, every stamp known
+    assert len(opened) == len(files) and checked.rows.get("stamps", 0) == 0
+    assert query(store, "SELECT count(*) FROM stamps").item() == 3
+
+
 def test_a_later_version_of_an_article_becomes_current(prefect_harness, tmp_path):
     original = (EXAMPLES / "01_biz_economy.txt").read_text(encoding="utf-8")
     updated = original.replace("등록 2024.06.27 09:41", "등록 2024.06.27 09:41\n\n수정 2024.06.27 15:20", 1).replace(

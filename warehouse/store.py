@@ -25,7 +25,7 @@ from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from newsflow.faults import halt_point
-from newsflow.schema import ARTICLES, PAGES, RUNS, TABLES
+from newsflow.schema import ARTICLES, PAGES, RUNS, STAMPS, TABLES
 from transforms.pages import version_keys
 
 COMPRESSION = "zstd"
@@ -228,10 +228,11 @@ class Warehouse:
         return pages.join(articles, on="page_id", how="left")
 
     def file_stamps(self) -> pl.DataFrame:
-        """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read (see
-        flows.sources.unchanged_files), each once."""
-        stamps = self.read(PAGES.name, ["source", "file_size", "file_mtime_ns"])
-        return stamps.drop_nulls().unique()
+        """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read, and
+        of those stamped again (the stamps table), each once: what flows.sources.unchanged_files compares."""
+        stamp = ["source", "file_size", "file_mtime_ns"]
+        stamps = pl.concat([self.read(PAGES.name, stamp).drop_nulls(), self.read(STAMPS.name, stamp)])
+        return stamps.unique()
 
     def remove_uncommitted(self) -> list[PurePath]:
         """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
