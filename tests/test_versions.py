@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -38,23 +39,35 @@ def test_running_twice_on_the_same_input_gives_identical_tables(prefect_harness,
     assert query(store, "SELECT count(*) FROM runs").item() == 2
 
 
-def test_a_rerun_skips_files_with_their_stamp_unread_and_checksum_reads_every_file(
-    prefect_harness, tmp_path, monkeypatch
-):
+def ingested_copy(tmp_path: Path) -> tuple[Path, list[Path], Warehouse]:
+    """The example pages copied and aged two minutes (each gets its stamp), ingested once into a new warehouse."""
     pages = tmp_path / "pages"
     shutil.copytree(EXAMPLES, pages)
     files = sorted(p for p in pages.iterdir() if p.is_file())
     for path in files:
-        aged(path)
+        aged(path, seconds=120)
     store = Warehouse.at(tmp_path / "wh")
     ingest([str(pages)], warehouse=str(store.root))
+    return pages, files, store
+
+
+def files_opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The page files runs open from now on, as they open them."""
+    opened: list[str] = []
+    read_bytes = flows.sources._read_bytes
+    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    return opened
+
+
+def test_a_rerun_skips_files_with_their_stamp_unread_and_checksum_reads_every_file(
+    prefect_harness, tmp_path, monkeypatch
+):
+    pages, files, store = ingested_copy(tmp_path)
     stamps = query(store, "SELECT source, file_size, file_mtime_ns FROM pages ORDER BY source").rows()
     assert stamps == [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     first = content_hashes(store)
 
-    opened: list[str] = []
-    read_bytes = flows.sources._read_bytes
-    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    opened = files_opened(monkeypatch)
     edited = pages / "01_biz_economy.txt"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     again = ingest([str(pages)], warehouse=str(store.root))
@@ -71,18 +84,10 @@ def test_a_rerun_skips_files_with_their_stamp_unread_and_checksum_reads_every_fi
 def test_a_file_touched_with_the_same_bytes_is_read_once_then_stamped_again_and_skipped_unread(
     prefect_harness, tmp_path, monkeypatch
 ):
-    pages = tmp_path / "pages"
-    shutil.copytree(EXAMPLES, pages)
-    files = sorted(p for p in pages.iterdir() if p.is_file())
-    for path in files:
-        aged(path, seconds=120)
-    store = Warehouse.at(tmp_path / "wh")
-    ingest([str(pages)], warehouse=str(store.root))
+    pages, files, store = ingested_copy(tmp_path)
     first = content_hashes(store)
 
-    opened: list[str] = []
-    read_bytes = flows.sources._read_bytes
-    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    opened = files_opened(monkeypatch)
     touched = files[:3]  # a touch, or a copy that does not keep times: new stamps, the same bytes
     times = [aged(path, seconds=60) for path in touched]
     again = ingest([str(pages)], warehouse=str(store.root))
