@@ -13,7 +13,8 @@ so a second invocation with the same `--keep` reuses them), then, in this one co
    memory is the largest sum of the RSS of the whole process tree (the flow, its entity workers, Prefect's
    temporary server), polled every 0.2 s with psutil; summed RSS counts pages shared between processes (the
    libraries) once per process, so it over-states. `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the largest single
-   descendant so far in this command, is reported beside it.
+   descendant so far in this command, is reported beside it, and so is what each process held at the peak
+   (the run, each worker, Prefect's server).
 2. re-run: the same command on the same, unchanged pages and warehouse (every page is in the ledger already).
 3. analyser alone: the article texts the first run landed (body paragraphs joined with newlines, as the entity
    stage joins them, plus the caption texts the stage also analyses) through MeCab alone
@@ -95,25 +96,30 @@ class TreeMemory:
     pid: int
     peak: int = 0
     samples: int = 0
+    at_peak: list[tuple[str, int]] = field(default_factory=list)  # (role, RSS) of each process at the peak
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def tree_rss(self) -> int:
+    def tree_rss(self) -> list[tuple[str, int]]:
+        """(role, RSS) of the process and each of its descendants."""
         try:
             root = psutil.Process(self.pid)
             processes = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0
-        total = 0
+            return []
+        found = []
         for process in processes:
             try:
-                total += process.memory_info().rss
+                found.append((role(process, root), process.memory_info().rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue  # ended between listing and reading
-        return total
+        return found
 
     def poll(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.tree_rss())
+            processes = self.tree_rss()
+            total = sum(rss for _, rss in processes)
+            if total > self.peak:
+                self.peak, self.at_peak = total, processes
             self.samples += 1
             self._stop.wait(POLL_SECONDS)
 
@@ -125,6 +131,17 @@ class TreeMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def role(process: psutil.Process, root: psutil.Process) -> str:
+    """What a process of a run's tree is: the run itself, a worker, Prefect's server, or its own name."""
+    if process.pid == root.pid:
+        return "run"
+    command = " ".join(process.cmdline())
+    for marker, name in (("multiprocessing.spawn", "worker"), ("uvicorn", "Prefect server"), ("prefect", "Prefect")):
+        if marker in command:
+            return name
+    return process.name()
 
 
 def newsflow_command(pages: Path, warehouse: Path, workers: int | None, batch_size: int | None) -> list[str]:
@@ -170,6 +187,7 @@ def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, 
         "quarantine_rows": row["quarantine_rows"],
         "peak_tree_rss_mb": memory.peak / MB,
         "memory_samples": memory.samples,
+        "at_peak_mb": [[name, rss / MB] for name, rss in sorted(memory.at_peak, key=lambda p: -p[1])],
         "ru_maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # KiB on Linux
         "log": str(log),
     }
@@ -423,6 +441,7 @@ def size_report(size: dict[str, Any]) -> list[str]:
         f"({first['memory_samples']} samples); ru_maxrss of the largest child so far "
         f"{first['ru_maxrss_children_mb']:,.0f} MB"
     )
+    lines.append("at the peak: " + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in first["at_peak_mb"] if mb >= 20))
     if analyser:
         lines.append(
             f"analyser alone: {analyser['texts']:,} texts, {analyser['characters'] / 1e6:,.1f} M characters, "

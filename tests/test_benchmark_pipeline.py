@@ -83,6 +83,9 @@ def test_a_small_run_reports_the_figures_of_the_warehouse_it_wrote(small_run: tu
     assert first["articles_rows"] == warehouse.read("articles").height > 0
     assert first["entities_rows"] == warehouse.read("entities").height > 0
     assert first["peak_tree_rss_mb"] > 50 and first["memory_samples"] >= 1 and first["ru_maxrss_children_mb"] > 0
+    at_peak = dict(first["at_peak_mb"])  # what each process held at the peak: they add up to it
+    assert sum(mb for _, mb in first["at_peak_mb"]) == pytest.approx(first["peak_tree_rss_mb"])
+    assert at_peak["run"] > 50 and "Prefect server" not in at_peak  # runs report to the harness's API
     assert {"read", "parse", "entities", "validate"} <= first["stage_seconds"].keys()
     assert all(first["stage_seconds"][s] > 0 for s in ("read", "parse", "entities", "validate"))
     assert first["process_seconds"] > first["flow_seconds"] > 0
