@@ -309,7 +309,7 @@ class Landing:
     def _restamp(self, part: int, stamps: pl.DataFrame) -> None:
         """Land the stamps of files read again for bytes the ledger has, unless the ledger has those stamps
         (`--checksum` reads unchanged files too): later runs' quick check then skips the files unread."""
-        stamp = ["source", "file_size", "file_mtime_ns"]
+        stamp = list(STAMPS.key)  # source, file_size, file_mtime_ns
         new = stamps.join(self.stamps, on=stamp, how="anti").unique(stamp, maintain_order=True)
         if new.is_empty():
             return

@@ -230,7 +230,7 @@ class Warehouse:
     def file_stamps(self) -> pl.DataFrame:
         """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read, and
         of those stamped again (the stamps table), each once: what flows.sources.unchanged_files compares."""
-        stamp = ["source", "file_size", "file_mtime_ns"]
+        stamp = list(STAMPS.key)  # source, file_size, file_mtime_ns
         stamps = pl.concat([self.read(PAGES.name, stamp).drop_nulls(), self.read(STAMPS.name, stamp)])
         return stamps.unique()
 
