@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import transforms.pages
+from flows.sources import read_pages
 from newsflow.profiles import STATIONS, load_rules
-from tests.conftest import raw_page
+from tests.conftest import EXAMPLES, raw_page
 from transforms.articles import parse_articles
 from transforms.entities import entities
-from transforms.html import html_fields
+from transforms.html import extracted_body, html_fields
 from transforms.layouts import Layout, first_match, layout_of_pages
 from transforms.lines import clean_text, page_lines
 from transforms.pages import parse_pages, rejected_by_validation, version_keys
@@ -321,7 +324,7 @@ def test_an_organisation_before_the_name_is_the_persons_organisation():
     ] == [("이재용", "삼성전자", "회장", 2)]
 
 
-def test_html_fields_read_one_tree_for_text_metadata_and_body():
+def test_html_fields_and_the_extracted_body_of_one_page():
     page = (
         "<!doctype html><html><head><title>t</title>"
         '<meta property="og:title" content="가람전자, 해외 공장 착공">'
@@ -332,10 +335,9 @@ def test_html_fields_read_one_tree_for_text_metadata_and_body():
         "</article><!-- 광고 --><p>\x01Copyright 누리일보</p></body></html>"
     )
     fields = html_fields(page)
-    # the metadata is read before the body extractor prunes the tree they share
     assert fields["meta_title"] == "가람전자, 해외 공장 착공"
     assert fields["meta_published"] == "2024-03-05T09:30:00+09:00"
-    assert fields["html_body"] == [  # headline and footer: html_bodies drops them by the layout's rules
+    assert extracted_body(page) == [  # headline and footer: html_bodies drops them by the layout's rules
         "가람전자, 해외 공장 착공",
         "가람전자가 해외 공장 착공식을 열었다고 5일 밝혔다. 회사는 새 공장에서 내년부터 부품을 만든다.",
         "공장은 연간 부품 백만 개를 만들 수 있는 규모로, 가람전자는 현지 인력 300명을 뽑기로 했다.",
@@ -346,3 +348,44 @@ def test_html_fields_read_one_tree_for_text_metadata_and_body():
     # a fragment is read as a whole document: no indentation from a wrapper element
     fragment = html_fields("<!-- c --><p>첫 문단</p><p>둘째 문단</p>")["visible_text"]
     assert [line for line in fragment.splitlines() if line] == ["첫 문단", "둘째 문단"]
+
+
+def counted_extractor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources of the pages the body extractor runs on, from now on."""
+    pages: list[str] = []
+
+    def counting(document: str) -> list[str]:
+        pages.append(pl.select(pl.lit(document).str.extract(r'og:url" content="([^"]+)"')).item())
+        return extracted_body(document)
+
+    monkeypatch.setattr(transforms.pages, "extracted_body", counting)
+    return pages
+
+
+def test_html_pages_of_layouts_with_rules_for_the_body_skip_the_extractor_and_land_the_same_rows(monkeypatch):
+    html = sorted(EXAMPLES.glob("*.html"))
+    extracted = counted_extractor(monkeypatch)
+    by_rules = parse_pages(read_pages([str(p) for p in html]), RULES)
+    # only the page no kr-* profile fits (generic: bodies by the extractor) is extracted
+    assert extracted == ["https://www.saebyeok-biz.example/news/articleView.html?idxno=31877"]
+    assert by_rules.pages.filter(pl.col("layout") == "generic")["source"].str.ends_with("25_online_business.html").all()
+
+    extracted.clear()
+    extractor_only = tuple(dataclasses.replace(layout, html_body="extractor") for layout in RULES.layouts)
+    all_extracted = dataclasses.replace(RULES, layouts=extractor_only)
+    by_extractor = parse_pages(read_pages([str(p) for p in html]), all_extracted)
+    assert len(extracted) == len(html) == 6
+    assert_frame_equal(by_rules.articles, by_extractor.articles)
+    assert by_rules.articles.height == 6 and by_rules.articles["paragraph_count"].min() >= 3
+
+
+def test_an_html_page_whose_rules_find_no_body_takes_the_extractors_body(monkeypatch):
+    page = (EXAMPLES / "21_biz_daily.html").read_text(encoding="utf-8")
+    extracted = counted_extractor(monkeypatch)
+    headless = page.replace("등록 2024.06.13 17:17", "")  # the rules find no header; the JSON-LD says article
+    parsed = parse_pages(raw_page(headless), RULES)
+    assert len(extracted) == 1
+    row = parsed.articles.row(0, named=True)
+    assert (parsed.pages["layout"].item(), parsed.pages["status"].item()) == ("kr-business-daily", "article")
+    assert row["body"][0].startswith("도원케미칼이 충북 청주시 오창읍에 1조2000억원을 들여")
+    assert str(row["registered_at"]) == "2024-06-13 17:17:00+09:00"  # the JSON-LD datePublished

@@ -1,5 +1,6 @@
-"""HTML pages -> what the text parser needs: the visible text (for the layout rules and the weather widget),
-the article body (trafilatura) and the page's own metadata (JSON-LD NewsArticle, meta tags)."""
+"""HTML pages -> what the text parser needs: the visible text (for the layout rules and the weather widget) and
+the page's own metadata (JSON-LD NewsArticle, meta tags); and, for pages whose layout's rules do not give the
+body, the article body as trafilatura extracts it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ _LIST_BULLET = re.compile(r"(?m)^[ \t]*\* ")
 HTML_FIELDS = pl.Struct(
     {
         "visible_text": pl.String,
-        "html_body": pl.List(pl.String),
         "meta_title": pl.String,
         "meta_published": pl.String,
         "meta_modified": pl.String,
@@ -128,26 +128,30 @@ def metadata(tree: Any) -> dict[str, Any]:
 
 
 def html_fields(document: str) -> dict[str, Any]:
-    """Everything the parser takes from one HTML page (see HTML_FIELDS)."""
+    """The visible text and the metadata of one HTML page (see HTML_FIELDS), read off one parse."""
     tree = parse(document)
     if tree is None:
-        empty = dict.fromkeys(HTML_FIELDS.to_schema(), None) | {"html_body": [], "meta_authors": []}
-        return empty | {"visible_text": "", "meta_is_article": False}
-    fields = {"visible_text": visible_text(tree), **metadata(tree)}
-    return fields | {"html_body": body_paragraphs(tree)}  # last: it prunes the tree
+        empty = {"visible_text": "", "meta_authors": [], "meta_is_article": False}
+        return dict.fromkeys(HTML_FIELDS.to_schema(), None) | empty
+    return {"visible_text": visible_text(tree), **metadata(tree)}
+
+
+def extracted_body(document: str) -> list[str]:
+    """The article body of one HTML page as trafilatura extracts it (see body_paragraphs); [] when the page
+    cannot be parsed. The page is parsed again: the extractor runs only on the pages that need it."""
+    tree = parse(document)
+    return [] if tree is None else body_paragraphs(tree)
 
 
 def html_pages(pages: pl.DataFrame) -> pl.DataFrame:
-    """page_id and the HTML_FIELDS columns for the pages (page_id, text) whose text is HTML. One Python call per
-    HTML page: the HTML parsers and the body extractor work on documents, not on columns."""
+    """page_id, html (the document) and the HTML_FIELDS columns for the pages (page_id, text) whose text is
+    HTML. One Python call per HTML page: the HTML parsers work on documents, not on columns."""
     found = pages.filter(is_html(pl.col("text"))).select(
-        "page_id", fields=pl.col("text").map_elements(html_fields, return_dtype=HTML_FIELDS)
+        "page_id", html="text", fields=pl.col("text").map_elements(html_fields, return_dtype=HTML_FIELDS)
     )
-    return (
-        found.unnest("fields")
-        if found.height
-        else pl.DataFrame(schema={"page_id": pl.String, **HTML_FIELDS.to_schema()})
-    )
+    if not found.height:
+        return pl.DataFrame(schema={"page_id": pl.String, "html": pl.String, **HTML_FIELDS.to_schema()})
+    return found.unnest("fields")
 
 
 def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFrame | None = None) -> pl.DataFrame:

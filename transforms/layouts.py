@@ -36,6 +36,7 @@ class Layout:
     priority: int = 100
     title: str = "before_time"  # where the headline sits relative to the registration-time line
     title_lines_above: int = 1  # with before_time: how many lines above (2 when a subtitle sits in between)
+    html_body: str = "extractor"  # an HTML page's body: "layout" (these rules on its visible text) or "extractor"
     detect: tuple[str, ...] = ()  # all must match for a page to have this layout; none = fallback
     registered: tuple[str, ...] = ()  # groups y m d H M, optional ampm and section
     approved: tuple[str, ...] = ()  # 승인 (approval) time, same groups; anchors the header when alone
@@ -50,6 +51,8 @@ class Layout:
     def __post_init__(self) -> None:
         if self.title not in ("before_time", "after_time"):
             raise ValueError(f"layout {self.name}: title must be before_time or after_time, not {self.title!r}")
+        if self.html_body not in ("layout", "extractor"):
+            raise ValueError(f"layout {self.name}: html_body must be layout or extractor, not {self.html_body!r}")
         for name in LIST_FIELDS:
             for pattern in getattr(self, name):
                 try:

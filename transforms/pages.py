@@ -11,7 +11,7 @@ import polars.selectors as cs
 from newsflow.schema import ARTICLES, PAGES, SEOUL, WEATHER_SNAPSHOTS, UtcTimestamp
 from transforms.articles import parse_articles
 from transforms.entities import Lexicon
-from transforms.html import html_bodies, html_pages
+from transforms.html import extracted_body, html_bodies, html_pages
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
 from transforms.timestamps import iso_groups, iso_timestamp
@@ -210,14 +210,28 @@ def _text_articles(lines: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
 
 
 def _html_bodies(html: pl.DataFrame, lines: pl.DataFrame, articles: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
-    """page_id -> body for HTML pages: the extractor's paragraphs less the visible header and the title."""
+    """page_id -> body for HTML pages. Where the page's layout gives HTML bodies by its rules (`html_body =
+    "layout"`) and they found one on the visible text, that body, as on a text page; elsewhere (unknown sites,
+    or no body by the rules) the extractor's paragraphs less the visible header and the title."""
+    by_rules = [layout.name for layout in rules.layouts if layout.html_body == "layout"]
+    ruled = (
+        html.filter(pl.col("layout").is_in(by_rules))
+        .select("page_id")
+        .join(articles.filter(pl.col("body").list.len() > 0).select("page_id", "body"), on="page_id")
+    )
+    extract = html.join(ruled, on="page_id", how="anti")
+    if extract.is_empty():
+        return ruled
     header = lines.join(articles.select("page_id", "header_line"), on="page_id").filter(
         pl.col("line_no") <= pl.col("header_line")
     )
-    titled = html.join(articles.select("page_id", "title"), on="page_id", how="left").with_columns(
-        title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars())
+    titled = extract.join(articles.select("page_id", "title"), on="page_id", how="left").select(
+        "page_id",
+        "layout",
+        html_body=pl.col("html").map_elements(extracted_body, return_dtype=pl.List(pl.String)),
+        title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()),
     )
-    return html_bodies(titled.select("page_id", "layout", "html_body", "title"), rules.layouts, header)
+    return pl.concat([ruled, html_bodies(titled, rules.layouts, header)])
 
 
 def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
