@@ -8,9 +8,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
+import polars as pl
 import pytest
 from prefect.artifacts import Artifact
 from typer.testing import CliRunner
@@ -18,7 +21,8 @@ from typer.testing import CliRunner
 from newsflow.cli import app
 from tests.conftest import EXAMPLES
 from warehouse.catalog import query
-from warehouse.store import Warehouse
+from warehouse.lease import LEASE_NAME, LeaseLost, S3Lease
+from warehouse.store import Warehouse, WarehouseBusy
 
 pytestmark = pytest.mark.e2e
 BUCKET = "newsflow-test"
@@ -92,8 +96,6 @@ def s3(prefect_harness, tmp_path_factory) -> Iterator[dict[str, str]]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in aws.items():
             patch.setenv(name, value)
-        import boto3
-
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         try:
             yield env
@@ -146,6 +148,7 @@ def test_the_s3_warehouse_holds_the_same_rows_as_a_local_one(warehouses):
     assert remote.exists("warehouse.duckdb") and remote.exists("reports", "latest.html")
     assert remote.exists("data_docs", "index.html")
     assert len(remote.read("runs")) == 2
+    assert not remote.exists(LEASE_NAME)  # each run's writer's lease is gone with the run
 
 
 def test_sql_reads_the_catalog_views_on_s3(s3, warehouses):
@@ -197,6 +200,64 @@ def test_report_prints_the_s3_urls(s3, warehouses):
     assert f"s3://{BUCKET}/wh/data_docs/index.html" in result.output
     page = remote.fs.cat_file(f"{BUCKET}/wh/reports/latest.html").decode()
     assert f"s3://{BUCKET}/wh" in page and "newsflow run" in page
+
+
+def on_machine(patch: pytest.MonkeyPatch, machine: Path) -> None:
+    """The writers that follow run as if on another machine: a lock folder of their own, so only the lease on
+    S3 is between them and the others."""
+    patch.setenv("NEWSFLOW_LOCK_DIR", str(machine))
+
+
+def test_a_writer_on_another_machine_waits_for_the_s3_lease_and_gets_it_once_released(s3, tmp_path, monkeypatch):
+    first, second = Warehouse.at(f"s3://{BUCKET}/leased"), Warehouse.at(f"s3://{BUCKET}/leased")
+    on_machine(monkeypatch, tmp_path / "one")
+    holding = first.writer_lock()
+    holding.__enter__()
+    holder = first.fs.call_s3("head_object", Bucket=BUCKET, Key=f"leased/{LEASE_NAME}")["Metadata"]["holder"]
+    assert holder == f"newsflow run (pid {os.getpid()}) on {socket.gethostname()}"
+
+    on_machine(monkeypatch, tmp_path / "two")
+    told: list[str] = []
+    busy = r"being written by newsflow run \(pid \d+\) on .+_writer.lease"
+    with pytest.raises(WarehouseBusy, match=busy), second.writer_lock(timeout=1.5, on_wait=told.append):
+        pass
+    assert told == [holder]
+    holding.__exit__(None, None, None)
+    assert not first.exists(LEASE_NAME)
+    with second.writer_lock(timeout=5):
+        assert second.exists(LEASE_NAME)
+        second.remove_uncommitted()  # the holder may write and delete
+    assert not second.exists(LEASE_NAME)
+
+
+def test_a_lease_left_unrenewed_is_taken_over_and_its_stalled_holder_can_no_longer_commit(s3, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_LEASE_SECONDS", "1")
+    store, key = Warehouse.at(f"s3://{BUCKET}/stalled"), f"stalled/{LEASE_NAME}"
+    s3_client = boto3.client("s3")
+    # a writer that died without releasing its lease: nobody renews it
+    s3_client.put_object(Bucket=BUCKET, Key=key, Body=b"{}", Metadata={"holder": "newsflow run (pid 7) on gone"})
+    on_machine(monkeypatch, tmp_path / "one")
+    told: list[str] = []
+    with monkeypatch.context() as stalled:
+        stalled.setattr(S3Lease, "_renew_until_stopped", lambda lease: None)  # this one will stall, too
+        first = store.writer_lock(timeout=10, on_wait=told.append)
+        first.__enter__()  # the dead writer's lease is taken over after a second
+    assert told == ["newsflow run (pid 7) on gone"]
+    taken = s3_client.head_object(Bucket=BUCKET, Key=key)["ETag"]
+
+    time.sleep(1.1)  # longer than the lease, unrenewed: the stalled writer may neither commit nor delete
+    with pytest.raises(LeaseLost, match="was lost: not renewed for 1 s"):
+        store.commit("stalled-run", pl.DataFrame())
+    with pytest.raises(LeaseLost):
+        store.remove_uncommitted()
+
+    on_machine(monkeypatch, tmp_path / "two")
+    with store.writer_lock(timeout=10):  # another machine takes the stalled writer's lease over
+        assert s3_client.head_object(Bucket=BUCKET, Key=key)["ETag"] != taken
+        first.__exit__(None, None, None)  # the stalled writer gives up: it leaves the new holder's lease alone
+        assert store.exists(LEASE_NAME)
+        store.remove_uncommitted()
+    assert not store.exists(LEASE_NAME)
 
 
 @pytest.mark.parametrize(

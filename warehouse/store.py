@@ -27,6 +27,7 @@ from fsspec.implementations.local import LocalFileSystem
 from newsflow.faults import halt_point
 from newsflow.schema import ARTICLES, PAGES, RUNS, STAMPS, TABLES
 from transforms.pages import version_keys
+from warehouse.lease import LeaseTimeout, S3Lease, supports_leases
 
 COMPRESSION = "zstd"
 LOCK_FILE = ".newsflow.lock"
@@ -43,6 +44,9 @@ PARTITIONS: dict[str, tuple[str, pl.Expr]] = {
     "weather_snapshots": ("capture_month", pl.col("capture_date").dt.strftime("%Y-%m")),
     PAGES.name: ("ingest_date", pl.col("ingested_at").dt.convert_time_zone("Asia/Seoul").dt.strftime("%Y-%m-%d")),
 }
+
+
+_LEASES: dict[str, S3Lease] = {}  # location -> the writer's lease this process holds on it
 
 
 class WarehouseBusy(RuntimeError):
@@ -126,8 +130,8 @@ class Warehouse:
         """Hold the warehouse's writer lock: one run writes at a time, a second one waits (up to `timeout`
         seconds, then WarehouseBusy). An OS file lock (flock), so the kernel releases it when a run dies, even by
         SIGKILL. Readers never take it. A local warehouse locks `.newsflow.lock` in its folder; a warehouse on
-        object storage locks a file named after its URL in the local cache folder, which keeps out writers on
-        this machine only (object storage has no lock the kernel releases for a dead writer)."""
+        object storage locks a file named after its URL in the local cache folder (writers on this machine),
+        then, on S3, takes the writer's lease in the warehouse (writers on other machines; warehouse.lease)."""
         if self.is_local:
             self.root.mkdir(parents=True, exist_ok=True)
         with open(self._lock_file(), "a+", encoding="utf-8") as handle:
@@ -153,11 +157,39 @@ class Warehouse:
             handle.write(f"newsflow run (pid {os.getpid()})")
             handle.flush()
             try:
-                yield
+                with self._lease(deadline, timeout, on_wait):
+                    yield
             finally:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _lease(self, deadline: float, timeout: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+        """The writer's lease on S3 (warehouse.lease), taken once this machine's lock is held: it keeps out
+        writers on other machines. Nothing to take on a local warehouse, or on a store without conditional
+        writes (only writers on this machine are kept out there)."""
+        if self.is_local or not supports_leases(self.fs):
+            yield
+            return
+        lease = S3Lease(self.fs, self.path, f"newsflow run (pid {os.getpid()})")
+        try:
+            lease.acquire(max(0.0, deadline - time.monotonic()), on_wait)
+        except LeaseTimeout as exc:
+            raise WarehouseBusy(f"{self.location} is being written by {exc}; gave up after {timeout:.0f} s") from None
+        _LEASES[self.location] = lease
+        try:
+            yield
+        finally:
+            if _LEASES.get(self.location) is lease:
+                del _LEASES[self.location]
+            lease.release()
+
+    def _check_lease(self) -> None:
+        """Raise LeaseLost when this process wrote under a lease that another writer has taken over since."""
+        lease = _LEASES.get(self.location)
+        if lease is not None:
+            lease.check()
 
     def _lock_file(self) -> Path:
         """The file writer_lock flocks: in the folder of a local warehouse, else in the cache folder
@@ -237,6 +269,7 @@ class Warehouse:
     def remove_uncommitted(self) -> list[PurePath]:
         """Delete files of runs that never committed, files a committed compaction or full refresh left behind,
         and stray temporary files; returns what was removed. Writers call it under the writer lock."""
+        self._check_lease()
         runs = self.read(RUNS.name)
         committed, live, replaced = set(runs["run_id"].to_list()), self.live_runs(runs), _replaced(runs)
         removed: list[PurePath] = []
@@ -268,10 +301,12 @@ class Warehouse:
 
     def commit(self, run_id: str, run_row: pl.DataFrame) -> None:
         """Write the run's `runs` row: from now on readers see every file of the run."""
+        self._check_lease()
         self._write(RUNS.name, run_id, RUNS.conform(run_row))
 
     def discard(self, run_id: str) -> None:
         """Remove every file of a run, its runs row first (undoes a commit whose catalog could not be built)."""
+        self._check_lease()
         for table in (RUNS.name, *TABLES):
             self._remove([path for path in self.files(table) if self.run_of(path) == run_id])
 
