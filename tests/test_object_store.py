@@ -260,6 +260,21 @@ def test_a_lease_left_unrenewed_is_taken_over_and_its_stalled_holder_can_no_long
     assert not store.exists(LEASE_NAME)
 
 
+def test_two_machines_running_at_once_on_one_prefix_land_every_row_once(s3, tmp_path):
+    location, runs = f"s3://{BUCKET}/twice", []
+    for machine in ("one", "two"):
+        env = {**s3, "NEWSFLOW_LOCK_DIR": str(tmp_path / machine)}  # no lock file in common: only the lease
+        command = [sys.executable, "-m", "newsflow", "run", str(EXAMPLES), "--warehouse", location]
+        runs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        time.sleep(2)
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("waiting for the warehouse: newsflow run (pid" in output for output in outputs) == 1, outputs
+    store = Warehouse.at(location)
+    assert {name: store.read(name).height for name in COUNTS} == COUNTS  # the second run skipped every page
+    assert sorted(store.read("runs")["pages_skipped"].to_list()) == [0, COUNTS["pages"]]
+
+
 @pytest.mark.parametrize(
     ("location", "message"),
     [
