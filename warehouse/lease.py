@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +69,7 @@ class S3Lease:
         left unrenewed for its length is taken over. Renewal starts here."""
         deadline = time.monotonic() + timeout
         first_seen: dict[str, float] = {}  # ETag of the other writer's lease -> when this writer first saw it
-        told = False
+        holder, told = "another writer", False
         while not self._write(IfNoneMatch="*"):
             found = self._read()
             if found is not None:
@@ -76,11 +77,11 @@ class S3Lease:
                 seen = first_seen.setdefault(etag, time.monotonic())
                 if time.monotonic() - seen >= self.seconds and self._write(IfMatch=etag):
                     break  # its holder stopped renewing: taken over
-                if time.monotonic() >= deadline:
-                    raise LeaseTimeout(f"{holder} (its lease at s3://{self.bucket}/{self.key})")
                 if not told and on_wait is not None:
                     on_wait(holder)
                     told = True
+            if time.monotonic() >= deadline:
+                raise LeaseTimeout(f"{holder} (its lease at s3://{self.bucket}/{self.key})")
             time.sleep(poll)
         self._thread = threading.Thread(target=self._renew_until_stopped, name="newsflow-lease", daemon=True)
         self._thread.start()
@@ -97,15 +98,19 @@ class S3Lease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        found = self._read()
-        if self._lost is None and found is not None and found[0] == self._etag:
-            self.fs.call_s3("delete_object", Bucket=self.bucket, Key=self.key)
+        with suppress(OSError):  # left behind, it is taken over once it has gone unrenewed for its length
+            found = self._read()
+            if self._lost is None and found is not None and found[0] == self._etag:
+                self.fs.call_s3("delete_object", Bucket=self.bucket, Key=self.key)
 
     def _renew_until_stopped(self) -> None:
         while not self._stop.wait(self.seconds / 4):
             if self._write(IfMatch=self._etag):
                 continue
-            found = self._read()
+            try:
+                found = self._read()
+            except OSError:  # the store cannot be reached: try again (check() gives up after the lease's length)
+                continue
             if found is None or found[0] != self._etag:  # someone else's now (or deleted): never write again
                 self._lost = f"taken over by {found[1]}" if found else "its object was deleted"
                 return
