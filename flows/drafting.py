@@ -75,11 +75,12 @@ class DraftedBatch:
         )
 
 
-# a slice is drafted this many pages at a time: a worker's frames of lines and matches for 2,000 pages peak near
-# 280 MB above its resting size, for 1,000 near 140 MB (what keeps a run's peak under 1.5 GB); drafting 2,000 pages
-# as two calls costs about 6% more CPU (4 alternating rounds), mostly polars planning the layout patterns' expressions
-# once per call (it was 9% before those expressions were made small)
-CHUNK_PAGES = 1000
+# a slice is drafted at most this many pages at a time, in chunks of equal size: a worker's frames of lines and
+# matches for 2,000 pages peak near 280 MB above its resting size, for 1,000 near 140 MB; drafting 2,000 pages as two
+# calls costs about 6% more CPU than as one (4 alternating rounds), mostly polars planning the layout patterns'
+# expressions once per call. At 800 (a 2,000-page slice in three chunks of 667) a 100,000-page run peaked 60 to 90 MB
+# lower than at 1,000, with no end-to-end time lost beyond the machine's noise (README, Performance)
+CHUNK_PAGES = 800
 
 
 def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, lexicon: Lexicon) -> DraftedBatch:
@@ -88,8 +89,14 @@ def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, lexicon
     `known`; CHUNK_PAGES at a time. URLs are fetched within the NEWSFLOW_FETCH_* settings of the process this
     runs in."""
     skip = set(known["page_id"].to_list())
-    chunks = [refs[start : start + CHUNK_PAGES] for start in range(0, len(refs), CHUNK_PAGES)]
-    return DraftedBatch.merge([_draft_chunk(chunk, skip, known, rules, lexicon) for chunk in chunks])
+    return DraftedBatch.merge([_draft_chunk(chunk, skip, known, rules, lexicon) for chunk in _chunks(refs)])
+
+
+def _chunks(refs: list[str]) -> list[list[str]]:
+    """The refs in contiguous chunks of equal size (within one), at most CHUNK_PAGES each."""
+    count = -(-len(refs) // CHUNK_PAGES)
+    size = -(-len(refs) // count) if count else 1
+    return [refs[start : start + size] for start in range(0, len(refs), size)]
 
 
 def _draft_chunk(

@@ -78,6 +78,15 @@ def test_a_slice_drafted_a_chunk_at_a_time_lands_what_one_chunk_lands(refs, know
     assert chunked.drafted.pages["page_id"].equals(whole.drafted.pages["page_id"])  # the ledger in the order read
 
 
+def test_a_slice_is_cut_into_equal_chunks_of_at_most_chunk_pages(monkeypatch):
+    monkeypatch.setattr(flows.drafting, "CHUNK_PAGES", 800)
+    refs = {n: [f"p{i}" for i in range(n)] for n in (0, 800, 801, 2000)}
+    chunks = {n: flows.drafting._chunks(these) for n, these in refs.items()}
+    sizes = {n: [len(chunk) for chunk in these] for n, these in chunks.items()}
+    assert sizes == {0: [], 800: [800], 801: [401, 400], 2000: [667, 667, 666]}  # not 800 + 800 + 400
+    assert [ref for chunk in chunks[2000] for ref in chunk] == refs[2000]  # in order, each once
+
+
 def test_a_batch_of_known_pages_is_not_drafted(refs, known):
     with Workers(2, known=known) as workers:
         batch = workers.draft(refs[:10] * 7)  # 70 refs, all of them landed before
