@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,6 +18,7 @@ from transforms.entities import Lexicon, entities
 from transforms.pages import Draft, ParseRules, draft, settle
 
 STAMP_COLUMNS = [name for name in STAMPS.column_names if name != "run_id"]
+Items = TypeVar("Items", list, pl.DataFrame)
 
 
 class Stopwatch:
@@ -94,9 +96,13 @@ def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, lexicon
 
 def _chunks(refs: list[str]) -> list[list[str]]:
     """The refs in contiguous chunks of equal size (within one), at most CHUNK_PAGES each."""
-    count = -(-len(refs) // CHUNK_PAGES)
-    size = -(-len(refs) // count) if count else 1
-    return [refs[start : start + size] for start in range(0, len(refs), size)]
+    return slices(refs, max(1, -(-len(refs) // CHUNK_PAGES)))
+
+
+def slices(items: Items, count: int) -> list[Items]:
+    """`items` (a list or a frame) cut into at most `count` contiguous slices of near-equal size, in order."""
+    size = max(1, -(-len(items) // count))
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _draft_chunk(

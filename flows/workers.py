@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from flows.drafting import DraftedBatch, draft_pages
+from flows.drafting import DraftedBatch, Items, draft_pages, slices
 from newsflow.profiles import load_rules
 from transforms.entities import entities
 from transforms.pages import KNOWN_SCHEMA, ParseRules
@@ -27,7 +27,7 @@ from transforms.pages import KNOWN_SCHEMA, ParseRules
 MIN_PARALLEL = 64
 ENTITY_COLUMNS = ("article_id", "page_id", "body", "captions")
 
-Items = TypeVar("Items", list, pl.DataFrame)
+
 Result = TypeVar("Result")
 
 
@@ -39,12 +39,6 @@ def rules_of(profiles_dir: str | None) -> ParseRules:
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def slices(items: Items, count: int) -> list[Items]:
-    """`items` (a list or a frame) cut into at most `count` contiguous slices of near-equal size, in order."""
-    size = max(1, -(-len(items) // count))
-    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)
