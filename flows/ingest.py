@@ -24,7 +24,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from expectations import ExpectationResult, Validation, Validator
 from flows.drafting import DraftedBatch, Stopwatch
 from flows.report import write_run_report
-from flows.sources import batched, discover, unchanged_files
+from flows.sources import Listing, batched, discover, take_listing, unchanged_files
 from flows.workers import Workers, rules_of
 from newsflow.faults import halt_point
 from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, STAMPS, TABLES, WEATHER_SNAPSHOTS
@@ -152,12 +152,20 @@ def ingest(
     landed here one by one in order, so every runner lands the same rows and memory holds a few batches.
 
     A page file whose size and modification time match the ledger's stamp of it is skipped unread; `checksum`
-    reads and hashes every file instead (an unchanged one is still skipped, by its hash)."""
+    reads and hashes every file instead (an unchanged one is still skipped, by its hash). Started by
+    `newsflow run`, the flow takes the listing of the sources (refs and file stats) the command made while
+    Prefect's server booted, unless it had to wait for the warehouse: then it lists them again."""
     logger = get_run_logger()
     store = Warehouse.at(warehouse)
-    waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
+    listing = take_listing(sources)  # `newsflow run` listed the sources while Prefect's server booted
+
+    def waiting(holder: str) -> None:
+        nonlocal listing
+        listing = None  # the sources are listed again once the warehouse is free: pages added meanwhile are in
+        logger.info("waiting for the warehouse: %s is writing to it", holder)
+
     with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
-        return _ingest(store, sources, batch_size, profiles_dir, workers, full_refresh, in_flight, checksum)
+        return _ingest(store, sources, listing, batch_size, profiles_dir, workers, full_refresh, in_flight, checksum)
 
 
 def with_runner(task_runner: TaskRunner) -> Flow:
@@ -168,6 +176,7 @@ def with_runner(task_runner: TaskRunner) -> Flow:
 def _ingest(
     store: Warehouse,
     sources: list[str],
+    listing: Listing | None,
     batch_size: int,
     profiles_dir: str | None,
     workers: int,
@@ -182,11 +191,12 @@ def _ingest(
     if removed:
         logger.warning("removed %d files of runs that never committed", len(removed))
     with watch.stage("discover"):
-        refs = discover(sources)
+        refs = listing.refs if listing else discover(sources)
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
         stamps = store.file_stamps()
-        unchanged = unchanged_files(refs, stamps) if not (full_refresh or checksum) else set()
+        stats = listing.stats() if listing else None
+        unchanged = unchanged_files(refs, stamps, stats) if not (full_refresh or checksum) else set()
     summary = RunSummary(
         run_id=run_id,
         warehouse=store.location,

@@ -12,8 +12,10 @@ import gzip
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Container, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -28,11 +30,13 @@ from flows.warc import is_warc, read_records, record_offsets
 __all__ = [
     "RAW_SCHEMA",
     "FetchLimits",
+    "Listing",
     "SourceError",
     "decode",
     "discover",
     "read_page",
     "read_pages",
+    "take_listing",
     "unchanged_files",
 ]
 
@@ -252,25 +256,74 @@ def _size_and_mtime(path: str) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame) -> set[str]:
-    """The page files among the refs whose size and modification time are still those the ledger recorded when
-    it read them (`stamps`: source, file_size, file_mtime_ns): unchanged, so a run skips them without opening
-    them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way."""
-    if stamps.is_empty():
-        return set()
-    # only files can be stamped: a ref the ledger has no stamp for (a URL, a record, a new file) is not stat'ed
-    stamped = set(stamps["source"].to_list())
+def file_stats(refs: Iterable[str]) -> pl.DataFrame:
+    """source, file_size and file_mtime_ns of the page files among the refs, as they are now. Archive records and
+    URLs are left out, and so is a file that is gone: it is read, and fails there with its error."""
     sources, sizes, times = [], [], []
     for ref in refs:
-        if ref in stamped and ref_kind(ref) is RefKind.FILE and (stamp := _size_and_mtime(ref)) is not None:
-            sources.append(ref)  # a gone file is read, and fails there with its error
+        if ref_kind(ref) is RefKind.FILE and (stamp := _size_and_mtime(ref)) is not None:
+            sources.append(ref)
             sizes.append(stamp[0])
             times.append(stamp[1])
-    now = pl.DataFrame(
+    return pl.DataFrame(
         {"source": sources, "file_size": sizes, "file_mtime_ns": times},
         schema={"source": pl.String, "file_size": pl.Int64, "file_mtime_ns": pl.Int64},
     )
-    return set(now.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
+
+
+def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame, stats: pl.DataFrame | None = None) -> set[str]:
+    """The page files among the refs whose size and modification time are still those the ledger recorded when
+    it read them (`stamps`: source, file_size, file_mtime_ns): unchanged, so a run skips them without opening
+    them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way.
+
+    `stats` are the refs' file_stats taken earlier (a Listing's); without them, the files the ledger has a stamp
+    for are stat'ed now (a URL, a record or a new file is not)."""
+    if stamps.is_empty():
+        return set()
+    if stats is None:
+        stamped = set(stamps["source"].to_list())
+        stats = file_stats(ref for ref in refs if ref in stamped)
+    return set(stats.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
+
+
+_LEFT_FOR_RUN: dict[tuple[str, ...], Listing] = {}  # at most one: what `newsflow run` listed, for its flow
+
+
+class Listing:
+    """The refs of the pages the sources name, listed now (discover), and the file_stats of the page files among
+    them, taken in a thread that starts now (stats() waits for it).
+
+    `newsflow run` lists its sources when it checks them, before it waits for Prefect's temporary server to boot,
+    and leaves the listing for its flow (take_listing): an unchanged re-run of 100,000 files then finds the
+    listing and the stats (1.3 s) at hand when its flow begins."""
+
+    def __init__(self, sources: Iterable[str]) -> None:
+        self.sources = tuple(sources)
+        self.refs = discover(self.sources)
+        self._stats: Future[pl.DataFrame] = Future()
+        threading.Thread(target=self._stat, name="newsflow-file-stats", daemon=True).start()
+
+    def _stat(self) -> None:
+        try:
+            self._stats.set_result(file_stats(self.refs))
+        except BaseException as exc:  # handed to whoever asks for the stats
+            self._stats.set_exception(exc)
+
+    def stats(self) -> pl.DataFrame:
+        """file_stats of the refs, as they were when listed."""
+        return self._stats.result()
+
+    def leave_for_run(self) -> Listing:
+        """Leave this listing for the flow of the run over the same sources in this process (take_listing)."""
+        _LEFT_FOR_RUN.clear()
+        _LEFT_FOR_RUN[self.sources] = self
+        return self
+
+
+def take_listing(sources: Iterable[str]) -> Listing | None:
+    """The listing the command line left for a run over these sources in this process, once; None if there is
+    none (a scheduled run, a flow called from Python)."""
+    return _LEFT_FOR_RUN.pop(tuple(sources), None)
 
 
 def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:

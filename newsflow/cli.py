@@ -90,7 +90,7 @@ def _checked_inputs(sources: list[str], settings: Settings) -> Any:
     """The run's warehouse, once it is reachable and the sources and layout profiles are checked (exit 2 with
     one line otherwise)."""
     store = _store(settings.warehouse)
-    _check_sources(sources, settings)
+    _check_sources(sources, settings, for_run=True)
     return store
 
 
@@ -423,15 +423,20 @@ def _scheduled(
     return schedule, parameters
 
 
-def _check_sources(sources: list[str], settings: Settings) -> None:
-    """Exit 2 with one line when the warehouse is a file, a source is missing or a layout profile is wrong."""
-    from flows.sources import SourceError, discover
+def _check_sources(sources: list[str], settings: Settings, for_run: bool = False) -> None:
+    """Exit 2 with one line when the warehouse is a file, a source is missing or a layout profile is wrong.
+    `for_run`: the listing of the sources is left for the run's flow (flows.sources.Listing), which then need
+    not list them again."""
+    from flows.sources import Listing, SourceError, discover
     from newsflow.profiles import ProfileError, load_layouts
 
     if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
         raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
     try:
-        discover(sources)
+        if for_run:
+            Listing(sources).leave_for_run()
+        else:
+            discover(sources)
         load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
     except (SourceError, ProfileError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsflow.cli import app
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, EXPECTED
 from warehouse.store import Warehouse
 
 runner = CliRunner()
@@ -130,6 +130,26 @@ def test_a_crashing_stage_exits_1_and_leaves_the_warehouse_as_it_was(api_url, tm
     assert result.returncode == 1
     assert "the run failed, the warehouse is unchanged" in " ".join(result.stderr.split())
     assert (store.read("pages").height, store.read("runs").height, len(store.files("articles"))) == (1, 1, 1)
+
+
+@pytest.mark.e2e
+def test_run_lists_its_sources_once_and_its_flow_takes_that_listing(api_url, tmp_path, monkeypatch):
+    import flows.ingest
+    import flows.sources
+
+    listed, discover = [], flows.sources.discover
+
+    def watched(sources):
+        listed.append(list(sources))
+        return discover(sources)
+
+    for module in (flows.sources, flows.ingest):
+        monkeypatch.setattr(module, "discover", watched)
+    monkeypatch.setenv("PREFECT_API_URL", api_url)
+    result = invoke("run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert listed == [[str(EXAMPLES)]]  # by the command, as it checked its inputs; not again by the flow
+    assert Warehouse.at(tmp_path / "wh").read("pages").height == len(EXPECTED)
 
 
 @pytest.mark.e2e

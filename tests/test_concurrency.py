@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -53,6 +54,26 @@ def test_a_run_that_cannot_get_the_warehouse_says_who_has_it(api_url, tmp_path):
     assert run.returncode == 1
     assert f"is being written by newsflow run (pid {os.getpid()})" in " ".join(output.split())
     assert not (store.root / "runs").exists()  # nothing was written
+
+
+def test_a_run_that_waited_for_the_warehouse_lists_its_sources_again(api_url, tmp_path):
+    """`newsflow run` lists its sources before its flow starts; a page added while the run waits for the warehouse
+    is in the run all the same."""
+    folder, store = tmp_path / "pages", Warehouse.at(tmp_path / "wh")
+    folder.mkdir()
+    pages = sorted(EXAMPLES.glob("*.txt"))[:3]
+    for page in pages[:2]:
+        (folder / page.name).write_bytes(page.read_bytes())
+    with store.writer_lock():
+        run = start("run", str(folder), "--warehouse", str(store.root), api_url=api_url)
+        for line in run.stdout:
+            if "waiting for the warehouse" in line:
+                (folder / pages[2].name).write_bytes(pages[2].read_bytes())
+                break
+    output = run.communicate(timeout=300)[0]
+    assert run.returncode == 0, output
+    landed = query(store, "SELECT source FROM pages ORDER BY source")["source"].to_list()
+    assert [Path(source).name for source in landed] == [page.name for page in pages]
 
 
 def test_a_reader_holding_the_catalog_open_never_blocks_a_run(prefect_harness, tmp_path):
