@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from flows.ingest import ingest
 from newsflow.schema import TABLES
-from tests.conftest import EXAMPLES, EXPECTED
+from tests.conftest import EXAMPLES, EXPECTED, aged
 from warehouse.catalog import DERIVED_VIEWS, query
 from warehouse.store import Warehouse
 
@@ -164,3 +165,39 @@ def test_tables_people_query_by_time_are_partitioned_by_it(store):
                 store, f"SELECT count(*) FROM article_versions WHERE strftime(registered_at, '%Y-%m') = '{month}'"
             ).item()
         )
+
+
+def test_settled_batches_are_validated_and_landed_together_and_land_the_same_rows(
+    prefect_harness, tmp_path, monkeypatch
+):
+    import flows.ingest
+    from expectations import Validator
+
+    pages = tmp_path / "pages"
+    shutil.copytree(EXAMPLES, pages)
+    (pages / "zz_list.txt").write_text("2024년 07월 01일 월요일\n• 서울 99℃\n경제 전체기사\n", encoding="utf-8")
+    aged(pages / "zz_list.txt")  # stamped by both runs
+    validated, validate = [], Validator.validate  # pages per validation of the pages table
+
+    def counted(self, table, frame, related=None):
+        if table.name == "pages":
+            validated.append(frame.height)
+        return validate(self, table, frame, related)
+
+    monkeypatch.setattr(Validator, "validate", counted)
+    together = ingest([str(pages)], warehouse=str(tmp_path / "together"), batch_size=4)
+    monkeypatch.setattr(flows.ingest, "VALIDATE_PAGES", 8)
+    in_groups = ingest([str(pages)], warehouse=str(tmp_path / "groups"), batch_size=4)
+    # 27 pages in batches of 4: all at the end; then a group every 2 batches (8 pages), and the last batch's 3
+    assert validated == [27, 8, 8, 8, 3]
+    store = Warehouse.at(tmp_path / "groups")
+    assert {path.name.split(".")[1] for path in store.files("pages")} == {"00002", "00004", "00006", "00007"}
+    assert (together.quarantined, in_groups.quarantined) == (1, 1)
+    assert (together.statuses, together.rows) == (in_groups.statuses, in_groups.rows)
+    for table in ("pages", "articles", "entities", "weather_snapshots", "quarantine"):
+        rows = [
+            query(Warehouse.at(tmp_path / name), f"SELECT * EXCLUDE (run_id) FROM {table}")
+            for name in ("together", "groups")
+        ]
+        rows = [sorted(map(repr, frame.drop("ingested_at", strict=False).rows())) for frame in rows]
+        assert rows[0] == rows[1], table
