@@ -45,6 +45,23 @@ def test_a_server_is_started_only_when_the_environment_names_no_api(monkeypatch,
     assert (server is not None, len(started)) == (starts, int(starts))
 
 
+@pytest.mark.parametrize(("env", "registers"), [({}, "false"), ({"PREFECT_API_BLOCKS_REGISTER_ON_START": "1"}, "1")])
+def test_the_server_boots_without_registering_blocks_unless_the_environment_asks(monkeypatch, env, registers):
+    launched = []
+    monkeypatch.setattr(subprocess, "Popen", lambda command, env: launched.append((command, env)))
+    monkeypatch.delenv("PREFECT_API_BLOCKS_REGISTER_ON_START", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    EarlyServer()  # its process is the stand-in's None: nothing is started
+    [(command, server_env)] = launched
+    assert command[command.index("--factory") + 1] == "prefect.server.api.server:create_app"
+    assert server_env["PREFECT_API_BLOCKS_REGISTER_ON_START"] == registers
+    assert (server_env["PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION"], server_env["PREFECT__SERVER_EPHEMERAL"]) == (
+        "false",
+        "1",
+    )
+
+
 def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
