@@ -152,8 +152,9 @@ def ingest(
     first one ingested.
 
     Batches are drafted by the flow's task runner, up to `in_flight` at a time (threads by default, each handing
-    its batch in slices to `workers` processes; Dask workers with `with_runner`), and settled, validated and
-    landed here one by one in order, so every runner lands the same rows and memory holds a few batches.
+    its batch in slices to `workers` processes; Dask workers with `with_runner`), and settled here one by one in
+    order, then validated and landed VALIDATE_PAGES pages at a time, so every runner lands the same rows and
+    memory holds a few batches.
 
     A page file whose size and modification time match the ledger's stamp of it is skipped unread; `checksum`
     reads and hashes every file instead (an unchanged one is still skipped, by its hash). Started by
