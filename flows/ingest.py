@@ -200,8 +200,10 @@ def _ingest(
         # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
         known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
         stamps = store.file_stamps()
-        stats = listing.stats() if listing else None
-        unchanged = unchanged_files(refs, stamps, stats) if not (full_refresh or checksum) else set()
+        if full_refresh or checksum:
+            unchanged: set[str] = set()
+        else:  # the listing's stats, taken while Prefect's server booted; else the stamped files are stat'ed now
+            unchanged = unchanged_files(refs, stamps, listing.stats() if listing else None)
     summary = RunSummary(
         run_id=run_id,
         warehouse=store.location,

@@ -27,7 +27,6 @@ from transforms.pages import KNOWN_SCHEMA, ParseRules
 MIN_PARALLEL = 64
 ENTITY_COLUMNS = ("article_id", "page_id", "body", "captions")
 
-
 Result = TypeVar("Result")
 
 
