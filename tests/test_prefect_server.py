@@ -76,7 +76,7 @@ def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_pat
 
 
 def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_harness):
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, get_current_settings
 
     from flows.runners import shared_api
 
@@ -85,7 +85,28 @@ def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_ha
     with shared_api(early) as url:
         assert url == PREFECT_API_URL.value() != early.api_url
         assert early.process is None
+        # a server that outlives the run: its flow runs keep their heartbeats (Prefect's default)
+        assert get_current_settings().flows.heartbeat_frequency is not None
     assert process.poll() is not None
+
+
+def test_what_a_flow_run_loads_on_first_use_is_loaded_while_the_server_boots():
+    """The command's own imports do not load FIRST_USE_MODULES (else preloading them would be pointless), and
+    `preload` does (each still exists in the installed versions)."""
+    from flows.runners import FIRST_USE_MODULES
+
+    script = textwrap.dedent(
+        """
+        import sys
+        import newsflow.cli, flows.ingest
+        from flows.runners import FIRST_USE_MODULES, preload
+        print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
+        preload()
+        print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", str(sorted(FIRST_USE_MODULES))]
 
 
 @pytest.mark.e2e
@@ -116,8 +137,11 @@ def test_prefects_own_server_stands_in_when_the_early_one_does_not_come_up():
         early.process.wait()
         with shared_api(early) as url:
             import httpx
+            from prefect.settings import get_current_settings
             assert url != early.api_url and early.process is None
             assert httpx.get(url + "/health").json() is True
+            # the server stops with the run: no heartbeats for it to watch
+            assert get_current_settings().flows.heartbeat_frequency is None
         print(url)
         """
     )
