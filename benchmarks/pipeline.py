@@ -10,11 +10,13 @@ so a second invocation with the same `--keep` reuses them), then, in this one co
 
 1. first run: `newsflow run` in its own process on an empty warehouse, exactly as a user runs it. Timed from
    process start to exit, and by the flow itself (the `seconds` and `stage_seconds` of its `runs` row). Peak
-   memory is the largest sum of the RSS of the whole process tree (the flow, its entity workers, Prefect's
-   temporary server), polled every 0.2 s with psutil; summed RSS counts pages shared between processes (the
-   libraries) once per process, so it over-states. `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the largest single
-   descendant so far in this command, is reported beside it, and so is what each process held at the peak
-   (the run, each worker, Prefect's server).
+   memory is the largest sum of the PSS (proportional set size) of the whole process tree (the flow, its entity
+   workers, Prefect's temporary server), polled every 0.2 s with psutil: a page shared by n processes (a
+   library's code, the MeCab dictionary every worker maps) counts 1/n in each, so the sum is the memory the tree
+   takes from the machine. The largest sum of RSS, which counts a shared page once per process and so
+   over-states, is reported beside it, and so are `getrusage(RUSAGE_CHILDREN).ru_maxrss` (the largest single
+   descendant so far in this command) and what each process held at the peak (the run, each worker, Prefect's
+   server).
 2. re-run: the same command on the same, unchanged pages and warehouse (every page is in the ledger already).
 3. analyser alone: the article texts the first run landed (body paragraphs joined with newlines, as the entity
    stage joins them, plus the caption texts the stage also analyses) through MeCab alone
@@ -43,6 +45,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,8 @@ GOAL_ANALYSER_RATIO = 1.15  # end-to-end time / MeCab alone on the same texts
 GOAL_PEAK_MB = 1536.0  # 1.5 GB, at every size
 GOAL_RERUN_RATIO = 0.05  # unchanged re-run / first run
 GOAL_FLAT = 1.25  # "flat": the largest size's peak at most this many times the smallest's
+# the versions printed with the figures: a new release of any of them moves time and memory
+MEASURED_PACKAGES = ("prefect", "polars", "pyarrow", "pandas", "great-expectations", "duckdb", "python-mecab-ko")
 
 
 # --- pages ----------------------------------------------------------------------------------------------------------
@@ -91,16 +96,17 @@ def cached_pages(work: Path, pages: int, seed: int) -> dict[str, Any]:
 
 @dataclass
 class TreeMemory:
-    """Peak of the summed RSS of a process and all its descendants, polled in a thread."""
+    """Peaks of the summed PSS and of the summed RSS of a process and all its descendants, polled in a thread."""
 
     pid: int
-    peak: int = 0
+    peak: int = 0  # summed PSS
+    peak_rss: int = 0
     samples: int = 0
-    at_peak: list[tuple[str, int]] = field(default_factory=list)  # (role, RSS) of each process at the peak
+    at_peak: list[tuple[str, int]] = field(default_factory=list)  # (role, PSS) of each process at the PSS peak
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def tree_rss(self) -> list[tuple[str, int]]:
-        """(role, RSS) of the process and each of its descendants."""
+    def tree_memory(self) -> list[tuple[str, int, int]]:
+        """(role, PSS, RSS) of the process and each of its descendants."""
         try:
             root = psutil.Process(self.pid)
             processes = [root, *root.children(recursive=True)]
@@ -109,17 +115,19 @@ class TreeMemory:
         found = []
         for process in processes:
             try:
-                found.append((role(process, root), process.memory_info().rss))
+                memory = process.memory_full_info()  # Linux: /proc/PID/smaps_rollup
+                found.append((role(process, root), memory.pss, memory.rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue  # ended between listing and reading
         return found
 
     def poll(self) -> None:
         while not self._stop.is_set():
-            processes = self.tree_rss()
-            total = sum(rss for _, rss in processes)
-            if total > self.peak:
-                self.peak, self.at_peak = total, processes
+            processes = self.tree_memory()
+            pss = sum(p for _, p, _ in processes)
+            if pss > self.peak:
+                self.peak, self.at_peak = pss, [(name, p) for name, p, _ in processes]
+            self.peak_rss = max(self.peak_rss, sum(rss for _, _, rss in processes))
             self.samples += 1
             self._stop.wait(POLL_SECONDS)
 
@@ -185,9 +193,10 @@ def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, 
         "entities_rows": row["entities_rows"],
         "weather_rows": row["weather_rows"],
         "quarantine_rows": row["quarantine_rows"],
-        "peak_tree_rss_mb": memory.peak / MB,
+        "peak_tree_pss_mb": memory.peak / MB,
+        "peak_tree_rss_mb": memory.peak_rss / MB,
         "memory_samples": memory.samples,
-        "at_peak_mb": [[name, rss / MB] for name, rss in sorted(memory.at_peak, key=lambda p: -p[1])],
+        "at_peak_mb": [[name, pss / MB] for name, pss in sorted(memory.at_peak, key=lambda p: -p[1])],
         "ru_maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # KiB on Linux
         "log": str(log),
     }
@@ -242,7 +251,7 @@ def size_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         goal("pages/s end to end (process)", result["pages_per_s"]["end to end (process)"], GOAL_PAGES_PER_S, False),
         goal("end to end / analyser alone", r["end_to_end_to_analyser"], GOAL_ANALYSER_RATIO, True, "x"),
-        goal("peak memory of the run, MB", result["first"]["peak_tree_rss_mb"], GOAL_PEAK_MB, True),
+        goal("peak memory of the run, MB", result["first"]["peak_tree_pss_mb"], GOAL_PEAK_MB, True),
         goal("re-run / first run", r["rerun_to_first"], GOAL_RERUN_RATIO, True, "%"),
     ]
 
@@ -312,6 +321,7 @@ def machine() -> dict[str, Any]:
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "packages": {name: metadata.version(name) for name in MEASURED_PACKAGES},
     }
 
 
@@ -320,12 +330,12 @@ def memory_growth(sizes: list[dict[str, Any]]) -> dict[str, Any] | None:
     if len(sizes) < 2:
         return None
     small, large = min(sizes, key=lambda s: s["pages"]), max(sizes, key=lambda s: s["pages"])
-    growth = ratio(large["first"]["peak_tree_rss_mb"], small["first"]["peak_tree_rss_mb"])
+    growth = ratio(large["first"]["peak_tree_pss_mb"], small["first"]["peak_tree_pss_mb"])
     return {
         "small_pages": small["pages"],
         "large_pages": large["pages"],
-        "small_peak_mb": small["first"]["peak_tree_rss_mb"],
-        "large_peak_mb": large["first"]["peak_tree_rss_mb"],
+        "small_peak_mb": small["first"]["peak_tree_pss_mb"],
+        "large_peak_mb": large["first"]["peak_tree_pss_mb"],
         "growth": growth,
         "goal": goal("peak memory, largest / smallest size", growth, GOAL_FLAT, True, "x"),
     }
@@ -437,9 +447,9 @@ def size_report(size: dict[str, Any]) -> list[str]:
     lines.append(_row("re-run", rerun and rerun["process_seconds"], rates["re-run"]))
     lines.append("")
     lines.append(
-        f"peak memory: {first['peak_tree_rss_mb']:,.0f} MB summed RSS of the process tree "
-        f"({first['memory_samples']} samples); ru_maxrss of the largest child so far "
-        f"{first['ru_maxrss_children_mb']:,.0f} MB"
+        f"peak memory: {first['peak_tree_pss_mb']:,.0f} MB summed PSS of the process tree "
+        f"({first['memory_samples']} samples); summed RSS {first['peak_tree_rss_mb']:,.0f} MB; ru_maxrss of the "
+        f"largest child so far {first['ru_maxrss_children_mb']:,.0f} MB"
     )
     lines.append("at the peak: " + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in first["at_peak_mb"] if mb >= 20))
     if analyser:
@@ -461,6 +471,7 @@ def header(result: dict[str, Any]) -> list[str]:
         f"machine: {m['cores']} cores ({m['usable_cores']} usable), {m['ram_gb']:.1f} GB RAM "
         f"({m['available_ram_gb']:.1f} GB available at the start), load average "
         f"{' '.join(f'{x:.1f}' for x in m['load_average'])} at the start, Python {m['python']}",
+        "packages: " + ", ".join(f"{name} {version}" for name, version in m["packages"].items()),
         f"Prefect API: {result['prefect']}",
     ]
 
