@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WAREHOUSE ?= warehouse
 PAGES ?= examples/pages
+# pytest-xdist processes for `make test`; a test file stays on one (its module fixtures are built once)
+TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format clean
@@ -25,8 +27,8 @@ install: $(STAMP) ## Create .venv and install newsflow with its dev tools
 run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./warehouse
 	$(BIN)/newsflow run $(PAGES) --warehouse $(WAREHOUSE)
 
-test: $(STAMP) ## Run the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run the whole test suite (TEST_PROCESSES=0: in this one process)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -24,8 +24,12 @@ EXPECTED: dict[str, dict] = json.loads((ROOT / "examples" / "expected.json").rea
 
 def pytest_configure(config: pytest.Config) -> None:
     """Prefect keeps its database in PREFECT_HOME (~/.prefect): the tests, and the newsflow processes they start,
-    get one of their own, so they neither touch the user's nor fail on one another Prefect version migrated."""
-    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsflow-tests-prefect-"))
+    get one of their own, so they neither touch the user's nor fail on one another Prefect version migrated. Under
+    pytest-xdist each test process gets its own below it: their temporary servers never share one SQLite file."""
+    home = os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsflow-tests-prefect-"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... in pytest-xdist's test processes
+    if worker and Path(home).name != worker:
+        os.environ["PREFECT_HOME"] = str(Path(home) / worker)
 
 
 def aged(path: Path, seconds: int = 60) -> int:
