@@ -18,6 +18,10 @@ from prefect.task_runners import TaskRunner
 from flows.workers import default_workers
 from newsflow.prefect_server import EarlyServer
 
+# Modules a flow run imports on first use, after the server answers: Prefect's parameter serialisation (fastapi),
+# its task engine, and pyarrow (the catalog types an empty table through Arrow). Some 0.5 s of an unchanged re-run.
+FIRST_USE_MODULES = ("fastapi.encoders", "prefect.task_engine", "pyarrow")
+
 
 def dask_runner(address: str | None, workers: int = 0) -> tuple[TaskRunner, int]:
     """A Dask task runner and how many batches to keep in flight on it: on the cluster at `address`
@@ -86,11 +90,6 @@ def shared_api(early: EarlyServer | None = None) -> Iterator[str]:
         for service in (APILogWorker, EventsWorker):
             service.drain_all(timeout=5)  # the run's last logs and events reach the server before it stops
         stop()
-
-
-# Modules a flow run imports on first use, after the server answers: Prefect's parameter serialisation (fastapi),
-# its task engine, and pyarrow (the catalog types an empty table through Arrow). Some 0.5 s of an unchanged re-run.
-FIRST_USE_MODULES = ("fastapi.encoders", "prefect.task_engine", "pyarrow")
 
 
 def preload() -> None:
