@@ -55,7 +55,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import fingerprint, generate  # noqa: E402
 from benchmarks.mecab_timing import mecab_in_processes  # noqa: E402
 from newsflow.prefect_server import api_answers  # noqa: E402
 
@@ -77,16 +77,22 @@ MEASURED_PACKAGES = ("prefect", "polars", "pyarrow", "pandas", "great-expectatio
 
 def cached_pages(work: Path, pages: int, seed: int) -> dict[str, Any]:
     """The generated pages for (pages, seed) in `work`, written once; a marker beside the folder records that
-    generation finished, so an interrupted one is redone."""
+    generation finished and what generated them, so an interrupted generation, or one by an older generator or
+    from older examples, is redone."""
     folder = work / f"pages-{pages}-seed{seed}"
     marker = work / f"pages-{pages}-seed{seed}.json"
+    generator = fingerprint()
     if marker.exists() and folder.is_dir():
-        return {**json.loads(marker.read_text()), "folder": str(folder), "cached": True}
+        info = json.loads(marker.read_text())
+        if info.get("generator") == generator:
+            return {**info, "folder": str(folder), "cached": True}
+    marker.unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
     start = time.perf_counter()
     paths = generate(folder, pages, seed)
     seconds = time.perf_counter() - start
-    info = {"pages": len(paths), "seed": seed, "seconds": seconds, "bytes": sum(p.stat().st_size for p in paths)}
+    info = {"pages": len(paths), "seed": seed, "generator": generator, "seconds": seconds}
+    info["bytes"] = sum(p.stat().st_size for p in paths)
     marker.write_text(json.dumps(info))
     return {**info, "folder": str(folder), "cached": False}
 

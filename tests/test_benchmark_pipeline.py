@@ -31,6 +31,20 @@ def test_pages_are_generated_once_per_size_and_seed(tmp_path: Path) -> None:
     assert other["folder"] != first["folder"]
 
 
+def test_pages_of_an_older_generator_are_made_again(tmp_path: Path) -> None:
+    first = pipeline.cached_pages(tmp_path, 4, seed=7)
+    marker = tmp_path / "pages-4-seed7.json"
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "generator": "an older one"}))
+    (Path(first["folder"]) / "stale.txt").write_text("made by the older generator")
+    again = pipeline.cached_pages(tmp_path, 4, seed=7)
+    assert not again["cached"]
+    assert again["generator"] == first["generator"]
+    assert sorted(p.name for p in Path(again["folder"]).iterdir()) == sorted(
+        p.name for p in Path(first["folder"]).iterdir() if p.name != "stale.txt"
+    )
+    assert pipeline.cached_pages(tmp_path, 4, seed=7)["cached"]
+
+
 def test_an_interrupted_generation_is_redone(tmp_path: Path) -> None:
     (tmp_path / "pages-5-seed7").mkdir()  # a folder without its marker: generation never finished
     info = pipeline.cached_pages(tmp_path, 5, seed=7)
