@@ -5,10 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+import transforms.entities
 from flows.workers import MIN_PARALLEL, Workers
 from newsflow.profiles import load_lexicon
 from tests.conftest import parse_files
-from transforms.entities import article_entities, entities, morpheme_frame, unit_frame
+from transforms.entities import article_entities, entities, mention_lists, morpheme_frame, unit_frame
 
 LEXICON = load_lexicon()
 
@@ -42,6 +43,26 @@ def test_units_lose_their_particles_and_know_what_closed_them():
     assert (0, "소프트뱅크", "organisation", False, False, " ", 4) in rows
     assert rows[-2] == (0, "회장", None, True, False, "", 5)
     assert rows[-1] == (1, "회장", None, True, False, "", 0)
+
+
+def test_a_unit_takes_every_kept_morpheme_and_its_tail_all_the_stripped_ones():
+    units = unit_frame(["김서연 가람전자 부사장에게서도 연락이 왔다고 했다"], LEXICON)
+    rows = units.select("text", "start", "end", "kind", "title", "verb_like", "closed", "tail").rows()
+    assert rows[:2] == [
+        ("김서연", 0, 3, "person", False, False, False, " "),
+        ("가람전자", 4, 8, "organisation", False, False, False, " "),
+    ]
+    assert rows[2] == ("부사장", 9, 12, None, True, False, True, "에게서도")  # three particles in a row come off
+    assert rows[4] == ("왔다고", 21, 24, None, False, True, False, " ")  # endings stay: a predicate, not a name
+
+
+def test_texts_in_several_calls_find_what_one_call_finds(monkeypatch, seed_path):
+    seed = parse_files(seed_path)
+    texts = [*seed.articles["body"].list.join("\n"), "박서진 한빛은행 행장은 말했다.", "", "이 회장"] * 3
+    whole = mention_lists(texts, LEXICON)
+    monkeypatch.setattr(transforms.entities, "TEXTS_PER_CALL", 2)
+    assert mention_lists(texts, LEXICON) == whole
+    assert len(whole) == len(texts) and sum(map(len, whole)) > 30
 
 
 def test_worker_processes_find_what_one_process_finds(seed_path):
