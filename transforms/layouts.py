@@ -90,17 +90,21 @@ def layout_of_pages(text: pl.Expr, layouts: Sequence[Layout]) -> pl.Expr:
     return expr
 
 
+MATCHED = "matched__"  # an empty group put before a pattern: "" where the pattern matched, null where not
+
+
 def first_match(line: pl.Expr, patterns: Sequence[str], fields: Sequence[str]) -> pl.Expr:
-    """Struct of the named groups of the first pattern that matches the line (all fields null if none)."""
+    """Struct of the named groups of the first pattern that matches the line (all fields null if none). Each
+    pattern runs once per line: an empty group before it tells a match from none (`MATCHED`)."""
     dtype = pl.Struct(dict.fromkeys(fields, pl.String))
     result: pl.Expr = pl.lit(None, dtype=dtype)
     for pattern in reversed(patterns):
         have = set(re.compile(pattern).groupindex)
-        groups = line.str.extract_groups(pattern)
+        groups = line.str.extract_groups(f"(?P<{MATCHED}>)(?:{pattern})")
         matched = pl.struct(
             [(groups.struct.field(f) if f in have else pl.lit(None, pl.String)).alias(f) for f in fields]
         )
-        result = pl.when(line.str.contains(pattern)).then(matched).otherwise(result)
+        result = pl.when(groups.struct.field(MATCHED).is_not_null()).then(matched).otherwise(result)
     return result
 
 
