@@ -154,7 +154,8 @@ def lengthen(text: str, last: str, added: list[str]) -> str:
     line_end = len(text) if line_end < 0 else line_end
     if text[line_end - 1 : line_end] == "\r":
         line_end -= 1
-    breaks = re.search(r"[\r\n]*$", text[:line_start]).group()  # type: ignore[union-attr]  # always matches
+    above = text[:line_start]
+    breaks = above[len(above.rstrip("\r\n")) :]
     before, after = text[line_start:at], text[at + len(last) : line_end]
     return text[:line_end] + "".join(f"{breaks}{before}{paragraph}{after}" for paragraph in added) + text[line_end:]
 
