@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import psutil
 import pytest
 
 from benchmarks import pipeline
@@ -75,15 +76,15 @@ def test_memory_growth_compares_the_largest_size_with_the_smallest() -> None:
 def test_pss_between_reads_follows_the_change_of_rss(monkeypatch: pytest.MonkeyPatch) -> None:
     """PSS is read from smaps_rollup at most every PSS_READ_SECONDS; between reads it moves with RSS."""
     monkeypatch.setattr(pipeline, "PSS_READ_SECONDS", 3600.0)
-    memory = pipeline.TreeMemory(os.getpid())
-    [(_, pss, rss)] = memory.tree_memory()
+    memory, this = pipeline.TreeMemory(os.getpid()), psutil.Process()  # this test's process, children or not
+    pss, rss = memory._memory(this)
     block = bytearray(150 * 1024 * 1024)  # zero pages: resident only once written
     block[::4096] = b"\x01" * len(block[::4096])
-    [(_, estimated, rss_after)] = memory.tree_memory()
+    estimated, rss_after = memory._memory(this)
     assert rss_after - rss > 140 * 1024 * 1024
     assert estimated - pss == rss_after - rss
     monkeypatch.setattr(pipeline, "PSS_READ_SECONDS", 0.0)
-    [(_, read, _)] = memory.tree_memory()
+    read, _ = memory._memory(this)
     assert read == pytest.approx(estimated, abs=20 * 1024 * 1024)
     del block
 
