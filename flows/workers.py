@@ -1,4 +1,4 @@
-"""Worker processes for the CPU-bound stages. Parsing (trafilatura, inscriptis and lxml on HTML pages, polars on
+"""Worker processes for the CPU-bound stages. Parsing (resiliparse and trafilatura on HTML pages, polars on
 text pages) and MeCab hold the GIL, so threads cannot share the work out; processes can. A batch is cut into
 one slice per worker, and each worker runs the same plain function on its slice with what it loaded once at
 start: the parse rules, the analyser and the run's snapshot of the ledger."""

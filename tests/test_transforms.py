@@ -351,6 +351,20 @@ def test_html_fields_and_the_extracted_body_of_one_page():
     assert [line for line in fragment.splitlines() if line] == ["첫 문단", "둘째 문단"]
 
 
+def test_the_visible_text_is_what_a_browser_shows():
+    page = (
+        "<html><head><title>제목 - 누리일보</title></head><body>"
+        '<div class="info"><span class="section">사회</span><span>입력 :2024/05/17 20:28</span></div>'
+        '<figure><img src="a.jpg" alt="대체 문구"><figcaption>공장 전경. (사진=누리일보 DB)</figcaption></figure>'
+        "<ul><li>• 맑음서울 24.1℃</li><li><ul><li>안쪽 항목</li></ul></li></ul>"
+        '<button type="button">공유하기</button><noscript>스크립트를 켜 주세요</noscript></body></html>'
+    )
+    lines = [line for line in html_fields(page)["visible_text"].splitlines() if line]
+    # inline elements run on (the section name glued to 입력, as FORMATS.md shows); a figure's caption but not its
+    # image's alt text; bullets kept and no indentation; no <title>, buttons or <noscript>
+    assert lines == ["사회입력 :2024/05/17 20:28", "공장 전경. (사진=누리일보 DB)", "• • 맑음서울 24.1℃", "• 안쪽 항목"]
+
+
 def counted_extractor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The og:url of each page the body extractor runs on from now on, in order (filled as it runs)."""
     urls: list[str] = []

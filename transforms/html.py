@@ -1,6 +1,7 @@
 """HTML pages -> what the text parser needs: the visible text (for the layout rules and the weather widget) and
-the page's own metadata (JSON-LD NewsArticle, meta tags); and, for pages whose layout's rules do not give the
-body, the article body as trafilatura extracts it."""
+the page's own metadata (JSON-LD NewsArticle, meta tags), both read off one resiliparse (lexbor) parse; and, for
+pages whose layout's rules do not give the body, the article body as trafilatura extracts it from its own lxml
+tree."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from functools import lru_cache
 from typing import Any
 
 import polars as pl
-from inscriptis import Inscriptis
-from inscriptis.model.config import ParserConfig
 from lxml import html as lxml_html
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
 
 from transforms.articles import classify_by_layout
 from transforms.layouts import Layout
 
 HTML_START = r"(?is)^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<meta|<body)"
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
-_INSCRIPTIS = ParserConfig(display_images=False, display_links=False)
-_LIST_BULLET = re.compile(r"(?m)^[ \t]*\* ")
+# what a browser shows: list items with a `•` bullet (widget readings), figure captions but not images' alt texts
+# (resiliparse leaves figures out with its alt texts, so those are on and the images skipped), no <title>, no
+# form fields (buttons), no <noscript>
+_AS_SHOWN = {"preserve_formatting": True, "list_bullets": True, "alt_texts": True, "skip_elements": ["img", "title"]}
+_INDENT_OR_CONTROL = re.compile(r"(?m)^[ \t]+|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 HTML_FIELDS = pl.Struct(
     {
@@ -42,10 +46,10 @@ def is_html(text: pl.Expr) -> pl.Expr:
     return text.str.contains(HTML_START)
 
 
-def visible_text(tree: Any) -> str:
-    """The page (a parsed tree) as a browser shows it, one block per line; list items keep a `•` bullet (widget
-    readings)."""
-    return _LIST_BULLET.sub("• ", Inscriptis(tree, _INSCRIPTIS).get_text())
+def visible_text(tree: HTMLTree) -> str:
+    """The page (a resiliparse tree) as a browser shows it, one block per line, not indented; list items keep a
+    `•` bullet (widget readings); no control characters."""
+    return _INDENT_OR_CONTROL.sub("", extract_plain_text(tree, **_AS_SHOWN))
 
 
 @lru_cache(maxsize=1)
@@ -57,9 +61,9 @@ def _body_extractor() -> Any:
 
 
 def parse(document: str) -> Any:
-    """The page's tree, parsed once: the visible text, the metadata and the body are all read off it. As
-    trafilatura parses it (its markup repairs; comments and processing instructions left out), or as a whole
-    document where trafilatura takes the markup for a fragment; None when neither can parse it."""
+    """The page's lxml tree, for the body extractor: as trafilatura parses it (its markup repairs; comments and
+    processing instructions left out), or as a whole document where trafilatura takes the markup for a fragment;
+    None when neither can parse it."""
     from trafilatura.utils import load_html
 
     tree = load_html(document)
@@ -81,11 +85,11 @@ def body_paragraphs(tree: Any) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def _json_ld_articles(tree: Any) -> list[dict[str, Any]]:
+def _json_ld_articles(tree: HTMLTree) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
+    for script in tree.document.query_selector_all('script[type="application/ld+json"]'):
         try:
-            data = json.loads(script.text_content())
+            data = json.loads(script.text)
         except ValueError:
             continue
         items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
@@ -103,18 +107,20 @@ def _authors(value: Any) -> list[str]:
     return [n.strip() for n in names if isinstance(n, str) and n.strip()]
 
 
-def metadata(tree: Any) -> dict[str, Any]:
+def metadata(tree: HTMLTree) -> dict[str, Any]:
     """The article's own statements about itself: JSON-LD NewsArticle first, then Open Graph / article meta."""
+    document = tree.document
 
     def meta(*names: str) -> str | None:
         for name in names:
-            hits = tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
-            if hits and hits[0].strip():
-                return hits[0].strip()
+            hits = document.query_selector_all(f'meta[property="{name}"], meta[name="{name}"]')
+            content = (hits[0].getattr("content") or "").strip() if len(hits) else ""
+            if content:
+                return content
         return None
 
     ld = next(iter(_json_ld_articles(tree)), {})
-    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    canonical = [link.getattr("href") for link in document.query_selector_all('link[rel="canonical"]')]
     section = ld.get("articleSection")
     return {
         "meta_title": ld.get("headline") or meta("og:title", "twitter:title"),
@@ -128,11 +134,9 @@ def metadata(tree: Any) -> dict[str, Any]:
 
 
 def html_fields(document: str) -> dict[str, Any]:
-    """The visible text and the metadata of one HTML page (see HTML_FIELDS), read off one parse."""
-    tree = parse(document)
-    if tree is None:
-        empty = {"visible_text": "", "meta_authors": [], "meta_is_article": False}
-        return dict.fromkeys(HTML_FIELDS.to_schema(), None) | empty
+    """The visible text and the metadata of one HTML page (see HTML_FIELDS), read off one parse (lexbor's, which
+    takes any markup: a fragment is read as a document's body)."""
+    tree = HTMLTree.parse(document)
     return {"visible_text": visible_text(tree), **metadata(tree)}
 
 
