@@ -81,6 +81,30 @@ def test_bodies_are_as_long_as_real_articles(tmp_path: Path) -> None:
     assert min(lengths) >= 800
 
 
+def test_html_pages_weigh_what_real_ones_do_and_show_the_same(tmp_path: Path) -> None:
+    """The unseen markup brings an HTML page to a real page's size (the public benchmark's Korean pages: 25 to 27
+    KB, 750 to 800 tags) and changes nothing that lands: page, article and readings are the same without it."""
+    html = [(name, text, encoding) for name, text, encoding, _ in ARTICLES if "</body>" in text]
+    assert len(html) == 6
+    paths: dict[str, list[Path]] = {"light": [], "weighed": []}  # apart: one run takes the second for a duplicate
+    for number, (name, text, encoding) in enumerate(html):
+        weighed = gen.weigh(text, number, random.Random(number))
+        assert 20_000 <= len(weighed.encode(encoding)) <= 32_000, name  # 28 to 29 KB with the added paragraphs
+        assert 500 <= weighed.count("<") <= 900, name
+        for kind, page in (("light", text), ("weighed", weighed)):
+            (tmp_path / kind).mkdir(exist_ok=True)
+            paths[kind].append(tmp_path / kind / name)
+            paths[kind][-1].write_bytes(page.encode(encoding))
+    light, weighed = extracted(paths["light"]), extracted(paths["weighed"])
+    for name, *_ in html:
+        for record in (light[name], weighed[name]):
+            for key in ("source", "size_bytes", "content_hash"):
+                record["page"].pop(key)
+        page_ids = weighed[name]["page"]["page_id"], light[name]["page"]["page_id"]  # the hash of the bytes
+        assert json.loads(json.dumps(weighed[name]).replace(*page_ids)) == light[name], name
+        assert light[name]["page"]["status"] == "article" and light[name]["weather"], name
+
+
 def test_paragraphs_use_each_sentence_once_with_the_right_particles() -> None:
     assert gen.ADDED_PARAGRAPHS[1] * gen.SENTENCES_PER_PARAGRAPH[1] <= len(gen.SENTENCES)
     for seed in range(30):
