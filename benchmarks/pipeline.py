@@ -124,6 +124,8 @@ class TreeMemory:
             processes = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
+        listed = {process.pid for process in processes}  # forget ended processes: a new one may take the pid
+        self._read = {pid: read for pid, read in self._read.items() if pid in listed}
         found = []
         for process in processes:
             try:

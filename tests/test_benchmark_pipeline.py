@@ -89,6 +89,19 @@ def test_pss_between_reads_follows_the_change_of_rss(monkeypatch: pytest.MonkeyP
     del block
 
 
+def test_the_sampler_forgets_processes_that_ended() -> None:
+    memory = pipeline.TreeMemory(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        memory.tree_memory()
+        assert child.pid in memory._read and os.getpid() in memory._read
+    finally:
+        child.kill()
+        child.wait()
+    memory.tree_memory()
+    assert child.pid not in memory._read and os.getpid() in memory._read
+
+
 @pytest.fixture(scope="module")
 def small_run(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     from prefect.settings import PREFECT_API_URL
