@@ -351,6 +351,23 @@ def test_html_fields_and_the_extracted_body_of_one_page():
     assert [line for line in fragment.splitlines() if line] == ["첫 문단", "둘째 문단"]
 
 
+def test_html_metadata_prefers_json_ld_then_the_first_meta_tag_with_content():
+    page = (
+        '<html><head><meta property="og:title"><meta name="og:title" content=" 누리일보 단독 "><link rel="canonical">'
+        '<link rel="canonical" href="https://nuri.example/1"><meta property="article:section" content="경제">'
+        '<script type="application/ld+json">{"@graph": [{"@type": "WebSite"}, {"@type": ["NewsArticle"], '
+        '"datePublished": "2024-03-05T09:30:00+09:00", "author": [{"name": " 한가람 "}, "박누리"]}]}</script>'
+        "</head><body><p>본문</p></body></html>"
+    )
+    fields = html_fields(page)
+    assert (fields["meta_title"], fields["meta_url"], fields["meta_section"]) == (
+        "누리일보 단독", "https://nuri.example/1", "경제",
+    )  # fmt: skip
+    assert (fields["meta_published"], fields["meta_authors"], fields["meta_is_article"]) == (
+        "2024-03-05T09:30:00+09:00", ["한가람", "박누리"], True,
+    )  # fmt: skip
+
+
 def test_the_visible_text_is_what_a_browser_shows():
     page = (
         "<html><head><title>제목 - 누리일보</title></head><body>"

@@ -22,8 +22,8 @@ from transforms.layouts import Layout
 HTML_START = r"(?is)^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<meta|<body)"
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
 # what a browser shows: list items with a `•` bullet (widget readings), figure captions but not images' alt texts
-# (resiliparse leaves figures out with its alt texts, so those are on and the images skipped), no <title>, no
-# form fields (buttons), no <noscript>
+# (with alt texts off resiliparse drops whole <figure>s, so they are on and <img> is skipped), no <title>, no form
+# fields (buttons), no <noscript>
 _AS_SHOWN = {"preserve_formatting": True, "list_bullets": True, "alt_texts": True, "skip_elements": ["img", "title"]}
 _INDENT_OR_CONTROL = re.compile(r"(?m)^[ \t]+|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -114,13 +114,14 @@ def metadata(tree: HTMLTree) -> dict[str, Any]:
     def meta(*names: str) -> str | None:
         for name in names:
             hits = document.query_selector_all(f'meta[property="{name}"], meta[name="{name}"]')
-            content = (hits[0].getattr("content") or "").strip() if len(hits) else ""
-            if content:
-                return content
+            contents = [content for hit in hits if (content := hit.getattr("content")) is not None]
+            if contents and contents[0].strip():
+                return contents[0].strip()
         return None
 
     ld = next(iter(_json_ld_articles(tree)), {})
-    canonical = [link.getattr("href") for link in document.query_selector_all('link[rel="canonical"]')]
+    links = document.query_selector_all('link[rel="canonical"]')
+    canonical = [href for link in links if (href := link.getattr("href")) is not None]
     section = ld.get("articleSection")
     return {
         "meta_title": ld.get("headline") or meta("og:title", "twitter:title"),
