@@ -412,6 +412,20 @@ def test_html_pages_of_layouts_with_rules_for_the_body_skip_the_extractor_and_la
     assert by_rules.articles.height == 6 and by_rules.articles["paragraph_count"].min() >= 3
 
 
+def test_html_pages_that_are_no_articles_skip_the_extractor(monkeypatch):
+    page = (
+        '<!doctype html><html><head><meta property="og:url" content="https://list.example/reporter/77">'
+        '<meta property="og:type" content="website"></head><body><h1>한누리 기자</h1><p>기자별 뉴스보기</p><ul>'
+        + "".join(f"<li><a href='/news/{n}'>가람전자 공장 {n}차 공사</a> 2024.05.{n:02d}</li>" for n in range(1, 9))
+        + "</ul></body></html>"
+    )
+    extracted = counted_extractor(monkeypatch)
+    parsed = parse_pages(raw_page(page), RULES)
+    assert extracted == []  # nothing would keep its body
+    assert parsed.articles.is_empty()
+    assert parsed.pages.select("status", "reason").row(0) == ("not_article", "not an article: reporter page")
+
+
 def test_an_html_page_whose_rules_find_no_body_takes_the_extractors_body(monkeypatch):
     page = (EXAMPLES / "21_biz_daily.html").read_text(encoding="utf-8")
     extracted = counted_extractor(monkeypatch)

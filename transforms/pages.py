@@ -246,7 +246,9 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
     )
     meta_only = meta_only.select("page_id", site=pl.col("layout").replace_strict(rules.sites, default="unknown"))
     articles = pl.concat([articles, meta_only], how="diagonal_relaxed")
-    bodies = _html_bodies(html, lines, articles, rules)
+    # only pages that are articles by their text or their metadata take a body: the extractor skips the rest
+    # (section lists, search results of unknown sites), whose bodies nothing would keep
+    bodies = _html_bodies(html.join(articles.select("page_id"), on="page_id", how="semi"), lines, articles, rules)
     merged = articles.join(
         html.select("page_id", *[c for c in html.columns if c.startswith("meta_")]), on="page_id", how="left"
     ).with_columns(title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()))
