@@ -95,8 +95,8 @@ def cached_pages(work: Path, pages: int, seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     paths = generate(folder, pages, seed)
     seconds = time.perf_counter() - start
-    info = {"pages": len(paths), "seed": seed, "generator": generator, "seconds": seconds}
-    info["bytes"] = sum(p.stat().st_size for p in paths)
+    written = sum(path.stat().st_size for path in paths)
+    info = {"pages": len(paths), "seed": seed, "generator": generator, "seconds": seconds, "bytes": written}
     marker.write_text(json.dumps(info))
     return {**info, "folder": str(folder), "cached": False}
 
