@@ -1,4 +1,4 @@
-"""The `newsflow` command line: run, serve, deploy, extract, sql, status, report.
+"""The `newsflow` command line: run, serve, deploy, extract, entities, sql, compact, status, report.
 
 Exit codes: 0 the run completed; 1 it failed (the warehouse keeps its previous state); 2 usage or
 configuration error; 3 with --strict, when anything was rejected or quarantined.
@@ -139,9 +139,10 @@ def run(
         typer.Option(help="Scheduler of an existing Dask cluster, tcp://HOST:PORT (implies --task-runner dask)."),
     ] = None,
 ) -> None:
-    """Run the ingest flow over SOURCES into the warehouse and print a summary. Runs on one warehouse take
-    turns: a second one waits for the first, then skips the pages it ingested. Every task runner lands the
-    same rows."""
+    """Run the ingest flow over SOURCES into the warehouse and print a summary.
+
+    Runs on one warehouse take turns: a second one waits for the first, then skips the pages it ingested. Every
+    task runner lands the same rows."""
     settings = _settings(warehouse, profiles)
     runner = task_runner or (Runner.dask if dask_address or settings.dask_address else Runner(settings.task_runner))
     address = dask_address or settings.dask_address
@@ -255,8 +256,9 @@ def entities_command(
         Path | None, typer.Argument(help="Text file, one document per line (default: standard input).", dir_okay=False)
     ] = None,
 ) -> None:
-    """Print the people, organisations and places in each line of text, one JSON array per line:
-    [{"text", "type", "start", "end"}, ...] with character offsets into that line."""
+    """Print the people, organisations and places in each line of text, a JSON array per line.
+
+    Each array is [{"text", "type", "start", "end"}, ...], with character offsets into that line."""
     from newsflow.profiles import load_lexicon
     from transforms.entities import spans
 
