@@ -9,16 +9,23 @@ code. `flows.runners.shared_api` then waits for it to answer and points the run 
 No Prefect import here: that is the point. The command line is the one Prefect 3 uses for its temporary server
 (uvicorn on `prefect.server.api.server:create_app` in ephemeral mode, no UI). Should a Prefect release change it
 so that the server does not come up, `shared_api` stops it and starts Prefect's own instead.
+
+The server runs this module as its main (`serve`), which stops it when the command ends however the command
+ends: a `newsflow run` stopped by SIGTERM or SIGKILL runs no atexit handler, and its server would run on.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import importlib.util
 import os
+import runpy
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -33,7 +40,9 @@ BOOT_DEFAULTS = {"PREFECT_API_BLOCKS_REGISTER_ON_START": "false", "PREFECT_MEMOI
 
 
 class EarlyServer:
-    """A temporary Prefect API server on 127.0.0.1, started now, waited for later."""
+    """A temporary Prefect API server on 127.0.0.1, started now, waited for later. It stops with the process
+    that started it, however that one ends, so start it from the main thread: the kernel's signal comes when
+    the starting thread ends."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:
@@ -43,7 +52,7 @@ class EarlyServer:
         spec = importlib.util.find_spec("prefect")
         app_dir = Path(next(iter(spec.submodule_search_locations))).parent if spec else Path.cwd()
         command = [
-            sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir),
+            sys.executable, "-m", __name__, str(os.getpid()), "--app-dir", str(app_dir),
             "--factory", "prefect.server.api.server:create_app",
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
         ]  # fmt: skip
@@ -94,3 +103,31 @@ def api_answers(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+PR_SET_PDEATHSIG = 1  # Linux prctl: the signal a process gets when the thread that started it ends
+
+
+def serve(parent: int, uvicorn_args: list[str]) -> None:
+    """The server process's main: uvicorn with `uvicorn_args`, stopped by SIGTERM (which uvicorn answers with a
+    clean shutdown) as soon as `parent`, the command that started it, has ended."""
+    try:
+        armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) == 0
+    except (OSError, AttributeError):  # no prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the command ended before the signal was armed
+        sys.exit(0)
+    if not armed:
+        threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
+    sys.argv = ["uvicorn", *uvicorn_args]
+    runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), sys.argv[2:])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 
+import psutil
 import pytest
 
 from newsflow.prefect_server import EarlyServer
@@ -152,3 +155,31 @@ def test_prefects_own_server_stands_in_when_the_early_one_does_not_come_up():
     assert "the early temporary Prefect server did not start" in result.stderr
     port = int(re.search(r"http://127\.0\.0\.1:(\d+)/api", result.stdout).group(1))
     assert not listening(port)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_the_server_stops_when_the_run_is_killed(tmp_path, stop):
+    """A run stopped by a signal runs no atexit handler (a scheduler's SIGTERM, the OOM killer's SIGKILL): its
+    temporary server stops anyway, instead of running on forever."""
+    app = "prefect.server.api.server:create_app"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "newsflow", "run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=without_api(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        server, port = None, 0
+        while not (port and listening(port)) and run.poll() is None and time.monotonic() < deadline:
+            if server is None:
+                found = [p for p in psutil.Process(run.pid).children() if app in p.cmdline()]
+                server = found[0] if found else None
+                port = int(server.cmdline()[server.cmdline().index("--port") + 1]) if server else 0
+            time.sleep(0.1)
+        assert server is not None and listening(port), "the run's server did not come up"
+        run.send_signal(stop)
+        assert run.wait(timeout=30) == -stop  # the signal ended the run, not the run its work
+        server.wait(timeout=30)  # psutil.TimeoutExpired if the server runs on
+        assert not listening(port)
+    finally:
+        run.kill()
