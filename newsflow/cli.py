@@ -206,7 +206,9 @@ def _print_summary(summary: Any) -> None:
     console.print(f"validation {verdict}; {summary.quarantined} rows quarantined")
     console.print(f"warehouse: {summary.warehouse}  (catalog: {summary.warehouse}/warehouse.duckdb)", highlight=False)
     console.print(f"run report: {summary.report or 'not written (see the log)'}", highlight=False)
-    console.print(f"Data Docs:  {summary.data_docs or 'not built (see the log)'}", highlight=False)
+    nothing_validated = not summary.data_docs and not summary.rows.get("pages")
+    docs = "none yet: no page has been validated" if nothing_validated else "not built (see the log)"
+    console.print(f"Data Docs:  {summary.data_docs or docs}", highlight=False)
 
 
 def _jsonable(value: Any) -> Any:

@@ -24,8 +24,24 @@ def invoke(*args: str):
 def test_help_lists_the_commands():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("run", "extract", "sql", "status", "report"):
-        assert command in result.output
+    for command in ("run", "serve", "deploy", "extract", "entities", "sql", "compact", "status", "report"):
+        assert f"│ {command} " in result.output
+
+
+@pytest.mark.parametrize(
+    ("pages", "docs", "shown"),
+    [
+        (0, None, "Data Docs:  none yet: no page has been validated"),
+        (3, None, "Data Docs:  not built (see the log)"),
+        (0, "/wh/data_docs/index.html", "Data Docs:  /wh/data_docs/index.html"),  # an unchanged run: earlier docs
+    ],
+)
+def test_the_run_summary_says_why_there_are_no_data_docs(capsys, pages, docs, shown):
+    from flows.ingest import RunSummary
+    from newsflow.cli import _print_summary
+
+    _print_summary(RunSummary(run_id="r", warehouse="/wh", rows={"pages": pages}, data_docs=docs))
+    assert shown in capsys.readouterr().out.splitlines()
 
 
 @pytest.mark.parametrize(
