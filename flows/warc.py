@@ -94,17 +94,34 @@ def read_records(path: str, offsets: list[int]) -> list[Capture]:
 
 
 def _read_record(file: BinaryIO, path: str, offset: int) -> Capture:
+    """The record at `offset`, checked whole: an archive cut short ends within a record, and its reader then gives
+    what is there without a word (a page cut off mid-body would land as if it were all). The payload as stored
+    must be as long as the record says; a payload served with a content or transfer encoding is then read again,
+    decoded."""
     try:
-        file.seek(offset)
-        packed = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
-        file.seek(offset)
-        stream = GzipReader(file) if packed else file
-        record = next(iter(ArchiveIterator(stream, auto_decode="all")), None)
-        if record is None or not record.record_type & PAGE_RECORDS:
-            raise ValueError(_NOT_THERE)
-        return _capture(path, offset, record)
+        record = _record_at(file, offset, "none")
+        data = record.reader.read()
+        if len(data) < record.content_length:
+            raise ValueError(f"cut short: {len(data):,} of the record's {record.content_length:,} bytes are there")
+        if record.is_http and _ENCODINGS & {h.lower() for h, _ in record.http_headers.items()}:
+            record = _record_at(file, offset, "all")
+            data = record.reader.read()
+        return _capture(path, offset, record, data)
     except Exception as exc:  # a broken record is that page's error, never the batch's
         return _unreadable(path, offset, exc)
+
+
+_ENCODINGS = {"content-encoding", "transfer-encoding"}  # fastwarc's auto_decode undoes these
+
+
+def _record_at(file: BinaryIO, offset: int, decode: str) -> WarcRecord:
+    file.seek(offset)
+    packed = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    file.seek(offset)
+    record = next(iter(ArchiveIterator(GzipReader(file) if packed else file, auto_decode=decode)), None)
+    if record is None or not record.record_type & PAGE_RECORDS:
+        raise ValueError(_NOT_THERE)
+    return record
 
 
 def _read_unpacked(path: str, offsets: list[int]) -> list[Capture]:
@@ -114,7 +131,7 @@ def _read_unpacked(path: str, offsets: list[int]) -> list[Capture]:
         with gzip.open(path) as stream:
             for record in ArchiveIterator(stream, record_types=PAGE_RECORDS, auto_decode="all"):
                 if record.stream_pos in wanted:
-                    found[record.stream_pos] = _capture(path, record.stream_pos, record)
+                    found[record.stream_pos] = _capture(path, record.stream_pos, record, record.reader.read())
                     if len(found) == len(wanted):
                         break
     except Exception as exc:  # a broken stream is an error of the pages not read before it, never the batch's
@@ -131,12 +148,11 @@ def _unreadable(path: str, offset: int, exc: Exception) -> Capture:
     )
 
 
-def _capture(path: str, offset: int, record: WarcRecord) -> Capture:
-    """The record's payload (the HTTP body of a response) with its target URI, date and charset; the source
+def _capture(path: str, offset: int, record: WarcRecord, data: bytes) -> Capture:
+    """The record's payload `data` (the HTTP body of a response) with its target URI, date and charset; the source
     names the record by its WARC-Record-ID (stable, unlike an offset after recompression)."""
     record_id = (record.record_id or "").strip("<>") or f"offset-{offset}"
     date = record.record_date
-    data = record.reader.read()
     error, charset = None, charset_of(record.headers.get("Content-Type"))
     if record.is_http:
         status, charset = record.http_headers.status_code, record.http_charset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import socket
 import threading
@@ -186,6 +187,37 @@ def test_a_one_stream_warc_cut_short_keeps_the_records_before_the_cut_and_errs_t
         f"could not read the WARC record at offset {refs[2].rsplit('#', 1)[1]}: "
         "EOFError: Compressed file ended before the end-of-stream marker was reached"
     )
+
+
+@pytest.mark.parametrize("per_record", [True, False], ids=["gzip per record", "no gzip"])
+def test_a_record_cut_short_is_an_error_not_a_shorter_page(tmp_path, per_record):
+    """A download that broke off ends within a record: its page is an error, not a page cut off mid-body."""
+    path = tmp_path / ("crawl.warc.gz" if per_record else "crawl.warc")
+    if per_record:
+        write_warc(path, crawl_records())
+    else:
+        with path.open("wb") as file:
+            for record in crawl_records():
+                record.write(file)
+    html_at = int(discover([str(path)])[1].rsplit("#", 1)[1])
+    path.write_bytes(path.read_bytes()[: html_at + 1500])  # the HTML article's record is cut off
+    refs = discover([str(path)])
+    raw = read_pages(refs)
+    assert [int(ref.rsplit("#", 1)[1]) for ref in refs][1:] == [html_at]  # nothing after it is in the archive
+    assert raw["text"][0] == ARTICLE_TEXT.decode() and raw["read_error"].to_list() == [False, True]
+    reason = raw["read_reason"][1]
+    assert reason.startswith(f"could not read the WARC record at offset {html_at}: ValueError: cut short: ")
+    assert reason.endswith(f" of the record's {len(ARTICLE_HTML):,} bytes are there")
+
+
+def test_a_response_served_chunked_and_gzipped_is_read_decoded(tmp_path):
+    body = gzip.compress(ARTICLE_HTML)
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:1000], body[1000:])) + b"0\r\n\r\n"
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
+    block = head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked
+    record = warc_record(WarcRecordType.response, block, "application/http; msgtype=response", HTML_URI, HTML_DATE)
+    raw = read_pages(discover([str(write_warc(tmp_path / "served.warc.gz", [record]))]))
+    assert (raw["read_error"][0], raw["text"][0]) == (False, ARTICLE_HTML.decode())
 
 
 def test_the_http_charset_is_a_decoding_hint():
