@@ -6,6 +6,7 @@ import gzip
 import os
 import re
 import zlib
+from contextlib import nullcontext
 from datetime import UTC
 from functools import partial
 from typing import BinaryIO
@@ -13,7 +14,7 @@ from typing import BinaryIO
 from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from flows.capture import Capture, SourceError
+from flows.capture import Capture
 
 WARC_MAGIC = b"WARC/"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -48,18 +49,33 @@ def is_warc(path: str | os.PathLike[str]) -> bool:
 def record_offsets(path: str) -> list[int]:
     """Offsets of the archive's page records, one ref each: where the record (or its gzip member) starts in the
     file. An archive gzipped as one stream, not record by record as the WARC standard recommends, cannot be entered
-    at a record, so its offsets are where the records start in the unpacked stream."""
-    try:
-        offsets = [record.stream_pos for record in ArchiveIterator(path, record_types=PAGE_RECORDS, parse_http=False)]
-        with open(path, "rb") as file:
-            if not _packed_as_one_stream(file, offsets):
-                return offsets
+    at a record, so its offsets are where the records start in the unpacked stream.
+
+    A damaged archive lists the page records before the damage and then the offset where the damage starts: read,
+    that ref is an error page saying what is wrong there, so the records lost with it show in the ledger, and the
+    run goes on with the other sources. (Damage to the first bytes of a gzip member makes the batch holding it
+    read the archive as one stream, so that batch's records of it are errors too.)"""
+    offsets, damaged_at = _listed(path)
+    with open(path, "rb") as file:
+        one_stream = bool(offsets) and _packed_as_one_stream(file, offsets)
+    if one_stream:
         with gzip.open(path) as stream:
-            return [
-                record.stream_pos for record in ArchiveIterator(stream, record_types=PAGE_RECORDS, parse_http=False)
-            ]
-    except Exception as exc:  # fastwarc raises its own errors for broken archives
-        raise SourceError(f"could not read the WARC archive {path}: {type(exc).__name__}: {exc}") from exc
+            offsets, damaged_at = _listed(stream)
+    return offsets if damaged_at is None else [*offsets, damaged_at]
+
+
+def _listed(archive: str | BinaryIO) -> tuple[list[int], int | None]:
+    """The page records' offsets, and where reading stopped on damage (None when it read to the end)."""
+    offsets: list[int] = []
+    last: WarcRecord | None = None
+    try:
+        for record in ArchiveIterator(archive, parse_http=False):  # every record: the damage lies after the last
+            if record.record_type & PAGE_RECORDS:
+                offsets.append(record.stream_pos)
+            last = record
+        return offsets, None
+    except Exception:  # fastwarc raises its own errors for broken archives
+        return offsets, 0 if last is None else _end_of(archive, last.stream_pos)
 
 
 def _packed_as_one_stream(file: BinaryIO, offsets: list[int]) -> bool:
@@ -77,6 +93,27 @@ def _member_holds_record(file: BinaryIO, offset: int) -> bool:
     except zlib.error:
         return False
     return head == WARC_MAGIC
+
+
+def _end_of(archive: str | BinaryIO, offset: int) -> int:
+    """Where the record at `offset` ends (the next one starts): the end of its gzip member, or, unpacked, of its
+    header block, its Content-Length bytes and the two line ends after them."""
+    with open(archive, "rb") if isinstance(archive, str) else nullcontext(archive) as file:
+        file.seek(offset)
+        if file.read(len(GZIP_MAGIC)) == GZIP_MAGIC:
+            file.seek(offset)
+            member, size = zlib.decompressobj(wbits=31), 0
+            while not member.eof and (chunk := file.read(1 << 16)):
+                member.decompress(chunk)
+                size += len(chunk)
+            return offset + size - len(member.unused_data)
+        file.seek(offset)
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := file.read(4096)):
+            head += chunk
+        header = head[: head.find(b"\r\n\r\n") + 4]
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", header)
+        return offset + len(header) + (int(length.group(1)) if length else 0) + 4
 
 
 def read_records(path: str, offsets: list[int]) -> list[Capture]:
@@ -139,7 +176,9 @@ def _read_unpacked(path: str, offsets: list[int]) -> list[Capture]:
     return [found[offset] if offset in found else _unreadable(path, offset, failure) for offset in offsets]
 
 
-_NOT_THERE = "no response or resource record there (has the archive changed since it was listed?)"
+_NOT_THERE = (
+    "no readable response or resource record there (is the archive damaged there, or changed since it was listed?)"
+)
 
 
 def _unreadable(path: str, offset: int, exc: Exception) -> Capture:

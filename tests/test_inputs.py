@@ -210,6 +210,39 @@ def test_a_record_cut_short_is_an_error_not_a_shorter_page(tmp_path, per_record)
     assert reason.endswith(f" of the record's {len(ARTICLE_HTML):,} bytes are there")
 
 
+def damaged_archive(path: Path) -> tuple[Path, int]:
+    """The crawl's archive with its HTML article's record damaged, and where that record starts: in a gzipped
+    archive its compressed bytes are overwritten, in a plain one its first line."""
+    if path.name.endswith(".gz"):
+        write_warc(path, crawl_records())
+    else:
+        with path.open("wb") as file:
+            for record in crawl_records():
+                record.write(file)
+    html_at = int(discover([str(path)])[1].rsplit("#", 1)[1])
+    data = bytearray(path.read_bytes())
+    at = html_at + 200 if path.name.endswith(".gz") else html_at
+    data[at : at + 8] = b"XXXXXXXX"
+    path.write_bytes(bytes(data))
+    return path, html_at
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("crawl.warc.gz", "OSError: Gzip decompression error: data error"),
+        ("crawl.warc", "OSError: Invalid WARC header"),
+    ],
+)
+def test_a_damaged_archive_lists_its_records_up_to_the_damage_and_the_damage_as_an_error_page(tmp_path, name, error):
+    path, html_at = damaged_archive(tmp_path / name)
+    refs = discover([str(path)])  # no exception: the other sources of the run go on
+    assert [int(ref.rsplit("#", 1)[1]) for ref in refs][1:] == [html_at]  # the 404 after the damage is lost with it
+    raw = read_pages(refs)
+    assert raw["text"][0] == ARTICLE_TEXT.decode() and raw["read_error"].to_list() == [False, True]
+    assert raw["read_reason"][1] == f"could not read the WARC record at offset {html_at}: {error}"
+
+
 def test_a_response_served_chunked_and_gzipped_is_read_decoded(tmp_path):
     body = gzip.compress(ARTICLE_HTML)
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:1000], body[1000:])) + b"0\r\n\r\n"
@@ -383,6 +416,18 @@ def test_a_warc_runs_through_the_flow_and_a_second_run_skips_it(prefect_harness,
     second = ingest([str(archive)], warehouse=str(warehouse), batch_size=2, workers=1)
     assert (second.pages_seen, second.pages_skipped, sum(second.statuses.values())) == (3, 3, 0)
     assert query(store, "SELECT count(*) FROM pages").item() == 3
+
+
+@pytest.mark.e2e
+def test_a_run_over_a_damaged_archive_lands_what_it_can_and_the_damage_in_the_ledger(prefect_harness, tmp_path):
+    path, html_at = damaged_archive(tmp_path / "crawl.warc.gz")
+    summary = ingest([str(path)], warehouse=str(tmp_path / "wh"), workers=1)
+    assert (summary.statuses["article"], summary.statuses["error"]) == (1, 1)
+    store = Warehouse.at(tmp_path / "wh")
+    assert query(store, "SELECT status, reason FROM pages WHERE status = 'error'").rows() == [
+        ("error", f"could not read the WARC record at offset {html_at}: OSError: Gzip decompression error: data error")
+    ]
+    assert query(store, "SELECT url FROM articles").rows() == [(TEXT_URI,)]
 
 
 @pytest.mark.e2e
