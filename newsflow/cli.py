@@ -377,7 +377,8 @@ def report(
         raise _fail(f"no report yet at {latest}: run `newsflow run` first", EXIT_USAGE)
     has_docs = store.exists(DATA_DOCS, "index.html")
     console.print(f"run report: {latest}", highlight=False)
-    console.print(f"Data Docs:  {docs if has_docs else 'not built (see the run log)'}", highlight=False)
+    shown = docs if has_docs else "none yet: a run that validates pages builds them"
+    console.print(f"Data Docs:  {shown}", highlight=False)
     if open_ and not store.is_local:
         errors.print(f"{store.location} is on object storage: download the pages to open them", highlight=False)
     elif open_:

@@ -179,3 +179,11 @@ def test_sql_is_read_only(api_url, tmp_path):
     assert "a DROP statement" in result.output and "is refused" in result.output
     ok = invoke("sql", "SELECT title FROM articles", "--warehouse", warehouse, "--format", "json")
     assert json.loads(ok.output) == [{"title": "한빛은행, 소상공인 대출금리 최대 1.5%p 낮춘다…하반기 3조원 공급"}]
+
+
+def test_report_says_there_are_no_data_docs_until_a_run_validates_pages(tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "latest.html").write_text("<html></html>", encoding="utf-8")
+    result = invoke("report", "--warehouse", str(tmp_path))
+    assert result.exit_code == 0
+    assert "Data Docs:  none yet: a run that validates pages builds them" in result.output.splitlines()
