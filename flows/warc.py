@@ -56,11 +56,14 @@ def record_offsets(path: str) -> list[int]:
     run goes on with the other sources. (Damage to the first bytes of a gzip member makes the batch holding it
     read the archive as one stream, so that batch's records of it are errors too.)"""
     offsets, damaged_at = _listed(path)
-    with open(path, "rb") as file:
-        one_stream = bool(offsets) and _packed_as_one_stream(file, offsets)
-    if one_stream:
-        with gzip.open(path) as stream:
-            offsets, damaged_at = _listed(stream)
+    try:
+        with open(path, "rb") as file:
+            one_stream = bool(offsets) and _packed_as_one_stream(file, offsets)
+        if one_stream:
+            with gzip.open(path) as stream:
+                offsets, damaged_at = _listed(stream)
+    except OSError:  # the file cannot be read (any more): reading its refs says why
+        damaged_at = 0 if damaged_at is None and not offsets else damaged_at
     return offsets if damaged_at is None else [*offsets, damaged_at]
 
 
@@ -75,7 +78,12 @@ def _listed(archive: str | BinaryIO) -> tuple[list[int], int | None]:
             last = record
         return offsets, None
     except Exception:  # fastwarc raises its own errors for broken archives
-        return offsets, 0 if last is None else _end_of(archive, last.stream_pos)
+        if last is None:
+            return offsets, 0
+        try:
+            return offsets, _end_of(archive, last.stream_pos)
+        except Exception:  # the damage reaches into the last record read: a ref just past its start
+            return offsets, last.stream_pos + 1
 
 
 def _packed_as_one_stream(file: BinaryIO, offsets: list[int]) -> bool:
