@@ -189,17 +189,22 @@ def test_a_one_stream_warc_cut_short_keeps_the_records_before_the_cut_and_errs_t
     )
 
 
-@pytest.mark.parametrize("per_record", [True, False], ids=["gzip per record", "no gzip"])
-def test_a_record_cut_short_is_an_error_not_a_shorter_page(tmp_path, per_record):
-    """A download that broke off ends within a record: its page is an error, not a page cut off mid-body."""
-    path = tmp_path / ("crawl.warc.gz" if per_record else "crawl.warc")
-    if per_record:
+def crawl_archive(path: Path) -> tuple[Path, int]:
+    """The crawl's archive, gzipped record by record when its name ends in .gz, and where its HTML article's
+    record starts."""
+    if path.name.endswith(".gz"):
         write_warc(path, crawl_records())
     else:
         with path.open("wb") as file:
             for record in crawl_records():
                 record.write(file)
-    html_at = int(discover([str(path)])[1].rsplit("#", 1)[1])
+    return path, int(discover([str(path)])[1].rsplit("#", 1)[1])
+
+
+@pytest.mark.parametrize("per_record", [True, False], ids=["gzip per record", "no gzip"])
+def test_a_record_cut_short_is_an_error_not_a_shorter_page(tmp_path, per_record):
+    """A download that broke off ends within a record: its page is an error, not a page cut off mid-body."""
+    path, html_at = crawl_archive(tmp_path / ("crawl.warc.gz" if per_record else "crawl.warc"))
     path.write_bytes(path.read_bytes()[: html_at + 1500])  # the HTML article's record is cut off
     refs = discover([str(path)])
     raw = read_pages(refs)
@@ -213,13 +218,7 @@ def test_a_record_cut_short_is_an_error_not_a_shorter_page(tmp_path, per_record)
 def damaged_archive(path: Path) -> tuple[Path, int]:
     """The crawl's archive with its HTML article's record damaged, and where that record starts: in a gzipped
     archive its compressed bytes are overwritten, in a plain one its first line."""
-    if path.name.endswith(".gz"):
-        write_warc(path, crawl_records())
-    else:
-        with path.open("wb") as file:
-            for record in crawl_records():
-                record.write(file)
-    html_at = int(discover([str(path)])[1].rsplit("#", 1)[1])
+    path, html_at = crawl_archive(path)
     data = bytearray(path.read_bytes())
     at = html_at + 200 if path.name.endswith(".gz") else html_at
     data[at : at + 8] = b"XXXXXXXX"
