@@ -63,7 +63,8 @@ def record_offsets(path: str) -> list[int]:
             with gzip.open(path) as stream:
                 offsets, damaged_at = _listed(stream)
     except OSError:  # the file cannot be read (any more): reading its refs says why
-        damaged_at = 0 if damaged_at is None and not offsets else damaged_at
+        if not offsets:
+            damaged_at = 0
     return offsets if damaged_at is None else [*offsets, damaged_at]
 
 
