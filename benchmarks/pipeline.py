@@ -170,7 +170,8 @@ def role(process: psutil.Process, root: psutil.Process) -> str:
     if process.pid == root.pid:
         return "run"
     command = " ".join(process.cmdline())
-    for marker, name in (("multiprocessing.spawn", "worker"), ("uvicorn", "Prefect server"), ("prefect", "Prefect")):
+    server = "prefect.server.api.server:create_app"  # the app of newsflow's temporary server and of Prefect's
+    for marker, name in (("multiprocessing.spawn", "worker"), (server, "Prefect server"), ("prefect", "Prefect")):
         if marker in command:
             return name
     return process.name()

@@ -176,3 +176,30 @@ def test_the_prefect_server_option_serves_every_run_and_stops_after_them(tmp_pat
     assert not pipeline.api_answers(url)
     with pipeline.prefect_api(tmp_path, start=False) as env:
         assert env is None  # the runs inherit this command's environment
+
+
+def test_the_temporary_prefect_server_is_named_as_such_at_the_peak(monkeypatch) -> None:
+    """`at the peak:` names each process of the run's tree by its command line, the early server's included."""
+    import subprocess
+
+    from newsflow.prefect_server import EarlyServer
+
+    launched: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda command, env: launched.append(command))
+    EarlyServer()
+
+    class Process:
+        def __init__(self, pid: int, command: list[str]) -> None:
+            self.pid, self.command = pid, command
+
+        def cmdline(self) -> list[str]:
+            return self.command
+
+        def name(self) -> str:
+            return "python"
+
+    root = Process(1, [sys.executable, "-m", "newsflow", "run", "pages"])
+    assert pipeline.role(root, root) == "run"
+    assert pipeline.role(Process(2, launched[0]), root) == "Prefect server"
+    spawned = [sys.executable, "-B", "-c", "from multiprocessing.spawn import spawn_main; spawn_main()"]
+    assert pipeline.role(Process(3, spawned), root) == "worker"
