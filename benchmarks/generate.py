@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import random
 import re
@@ -148,7 +149,10 @@ def vary(text: str, expected: dict, number: int, rng: random.Random) -> str:
     """The template with a new headline, numbered URLs, new widget temperatures and more body paragraphs; an HTML
     template also with the markup real pages carry unseen."""
     headline = f"{rng.choice(SUBJECTS)}, {rng.choice(PREDICATES)} ({number})"
-    text = lengthen(text.replace(expected["title"], headline), expected["body_last"], paragraphs(rng))
+    title = expected["title"]
+    for written in dict.fromkeys([title, html.escape(title), json.dumps(title, ensure_ascii=False)[1:-1]]):
+        text = text.replace(written, headline)  # as shown, in meta tags, in JSON-LD
+    text = lengthen(text, expected["body_last"], paragraphs(rng))
     text = URL.sub(lambda m: f"{m.group(1)}-{number}", text)
     text = WIDGET_TEMPERATURE.sub(lambda m: f"{m.group(1)} {rng.randint(-12, 34)}{m.group(2)}", text)
     return weigh(text, number, rng) if "</body>" in text else text

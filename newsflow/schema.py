@@ -89,7 +89,14 @@ ARTICLES = Table(
         RUN_ID,
         Column("article_id", pl.String, "Stable id of (site, url) or (site, title, registered_at).", False),
         Column("page_id", pl.String, "The page the article was parsed from.", nullable=False),
-        Column("site", pl.String, "Site or layout family the page belongs to.", nullable=False),
+        Column(
+            "site",
+            pl.String,
+            "Stable site key: the registered domain of the article's URL (kbs.co.kr), else the layout family, "
+            "else the outlet's name; 'unknown' only when the page names none of these.",
+            nullable=False,
+        ),
+        Column("site_name", pl.String, "The outlet's display name as the page gives it (og:site_name, publisher)."),
         Column("url", pl.String, "Canonical URL when the page states one, else the page's URL when known."),
         Column("section", pl.String, "Section as printed (산업, 경제, ...)."),
         Column("subsection", pl.String, "Subsection from the breadcrumb (재계, ...)."),

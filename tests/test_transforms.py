@@ -364,7 +364,7 @@ def test_html_metadata_prefers_json_ld_then_the_first_meta_tag_with_content():
         "누리일보 단독", "https://nuri.example/1", "경제",
     )  # fmt: skip
     assert (fields["meta_published"], fields["meta_authors"], fields["meta_is_article"]) == (
-        "2024-03-05T09:30:00+09:00", ["한가람", "박누리"], True,
+        "2024-03-05T09:30:00+09:00", [{"name": "한가람", "email": None}, {"name": "박누리", "email": None}], True,
     )  # fmt: skip
 
 

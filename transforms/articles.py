@@ -45,6 +45,7 @@ def classify_lines(lines: pl.DataFrame, layout: Layout) -> pl.DataFrame:
             title_above=pl.lit(layout.title_lines_above, dtype=pl.Int32),
             is_registered=registered.struct.field("y").is_not_null() | approved.struct.field("y").is_not_null(),
             registered_at=timestamp_from_groups(registered),
+            registered_has_time=registered.struct.field("H").is_not_null(),
             approved_at=timestamp_from_groups(approved),
             time_section=registered.struct.field("section").str.strip_chars(),
             updated_at=timestamp_from_groups(updated),
@@ -186,7 +187,8 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
 
     Input: page lines (page_id, line_no, line) with a `layout` column naming each page's layout.
     Output columns: page_id, site, header_line (line_no of the registration time), section, subsection, title,
-    subtitles, registered_at, registered_line (the line it was read from), approved_at, updated_at, reporters,
+    subtitles, registered_at, registered_line (the line it was read from), registered_has_time (whether that line
+    gives a time of day, not just a date), approved_at, updated_at, reporters,
     captions, body (paragraphs), paragraph_count, char_count. A page with a header but no title or body still
     gets a row (title or body empty) so the ledger can say why it is not an article.
     """
@@ -204,6 +206,7 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
         title_after=pl.col("title_after").first(),
         registered_at=pl.col("registered_at").filter(n == pl.col("anchor")).first(),
         registered_line=pl.col("line").filter(n == pl.col("anchor")).first(),
+        registered_has_time=pl.col("registered_has_time").filter(n == pl.col("anchor")).first(),
         approved_at=pl.col("approved_at")
         .filter(n.is_between(pl.col("anchor"), pl.col("time_end")))
         .drop_nulls()

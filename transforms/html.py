@@ -5,7 +5,6 @@ tree."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -16,17 +15,27 @@ from lxml import html as lxml_html
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
+from newsflow.schema import Reporter
 from transforms.articles import classify_by_layout
+from transforms.embedded import embedded_article
 from transforms.layouts import Layout
+from transforms.metadata import page_metadata
 
-HTML_START = r"(?is)^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<meta|<body)"
-ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
+# HTML by its content, as browsers sniff it (WHATWG MIME sniffing): after white space, byte-order marks, comments
+# and an XML declaration, the page opens with one of the tags that only HTML opens with
+HTML_START = (
+    r"(?is)^[\s\ufeff]*(?:<!--.*?-->[\s\ufeff]*|<\?xml[^>]*>\s*)*"
+    r"(?:<!doctype\s+html|<(?:html|head|body|script|iframe|h1|div|font|table|a|style|title|b|br|p|meta|link)[\s>/])"
+)
 # what a browser shows: list items with a `•` bullet (widget readings), figure captions but not images' alt texts
 # (with alt texts off resiliparse drops whole <figure>s, so they are on and <img> is skipped), no <title>, no form
 # fields (buttons), no <noscript>
 _AS_SHOWN = {"preserve_formatting": True, "list_bullets": True, "alt_texts": True, "skip_elements": ["img", "title"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
+BYLINES = pl.List(Reporter)
+EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+TITLE_WITHIN = 20  # a headline among the extractor's first lines: what comes before it is the page's header
 HTML_FIELDS = pl.Struct(
     {
         "visible_text": pl.String,
@@ -34,9 +43,12 @@ HTML_FIELDS = pl.Struct(
         "meta_published": pl.String,
         "meta_modified": pl.String,
         "meta_section": pl.String,
-        "meta_authors": pl.List(pl.String),
+        "meta_breadcrumb": pl.List(pl.String),
+        "meta_authors": pl.List(Reporter),
         "meta_url": pl.String,
+        "meta_site_name": pl.String,
         "meta_is_article": pl.Boolean,
+        "meta_body": pl.List(pl.String),
     }
 )
 
@@ -86,60 +98,12 @@ def body_paragraphs(tree: Any) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def _json_ld_articles(tree: HTMLTree) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for script in tree.document.query_selector_all('script[type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
-        for item in items:
-            kinds = item.get("@type") if isinstance(item, dict) else None
-            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
-            if kinds & ARTICLE_TYPES:
-                found.append(item)
-    return found
-
-
-def _authors(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    names = [v.get("name") if isinstance(v, dict) else v for v in values if v]
-    return [n.strip() for n in names if isinstance(n, str) and n.strip()]
-
-
-def metadata(tree: HTMLTree) -> dict[str, Any]:
-    """The article's own statements about itself: JSON-LD NewsArticle first, then Open Graph / article meta."""
-    document = tree.document
-
-    def meta(*names: str) -> str | None:
-        for name in names:
-            hits = document.query_selector_all(f'meta[property="{name}"], meta[name="{name}"]')
-            contents = [content for hit in hits if (content := hit.getattr("content")) is not None]
-            if contents and contents[0].strip():
-                return contents[0].strip()
-        return None
-
-    ld = next(iter(_json_ld_articles(tree)), {})
-    links = document.query_selector_all('link[rel="canonical"]')
-    canonical = [href for link in links if (href := link.getattr("href")) is not None]
-    section = ld.get("articleSection")
-    return {
-        "meta_title": ld.get("headline") or meta("og:title", "twitter:title"),
-        "meta_published": ld.get("datePublished") or meta("article:published_time", "pubdate", "date"),
-        "meta_modified": ld.get("dateModified") or meta("article:modified_time", "og:updated_time"),
-        "meta_section": (section[0] if isinstance(section, list) and section else section) or meta("article:section"),
-        "meta_authors": _authors(ld.get("author")) or _authors(meta("article:author", "author")),
-        "meta_url": ld.get("url") or meta("og:url") or (canonical[0] if canonical else None),
-        "meta_is_article": bool(ld) or meta("og:type") == "article",
-    }
-
-
 def html_fields(document: str) -> dict[str, Any]:
     """The visible text and the metadata of one HTML page (see HTML_FIELDS), read off one parse (lexbor's, which
     takes any markup: a fragment is read as a document's body)."""
     tree = HTMLTree.parse(document)
-    return {"visible_text": visible_text(tree), **metadata(tree)}
+    embedded = embedded_article([script.text for script in tree.document.query_selector_all("script")])
+    return {"visible_text": visible_text(tree), **page_metadata(tree, embedded)}
 
 
 def extracted_body(document: str) -> list[str]:
@@ -161,23 +125,33 @@ def html_pages(pages: pl.DataFrame) -> pl.DataFrame:
 
 
 def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFrame | None = None) -> pl.DataFrame:
-    """page_id -> body: the extractor's paragraphs with the layout's rules applied on top (captions, bylines,
-    page furniture and everything from a copyright footer on dropped; a byline prefix cut off a paragraph).
+    """page_id -> body, byline_reporters: the extractor's paragraphs with the layout's rules applied on top
+    (captions, bylines, page furniture and everything from a copyright footer on dropped; a byline prefix cut off a
+    paragraph; a paragraph printed twice kept once), and the reporters {name, email} of the bylines among them.
 
-    html: page_id, layout, html_body (list of paragraphs), title (may be null: a paragraph equal to it is dropped).
+    html: page_id, layout, html_body (list of paragraphs), titles (list: a paragraph equal to one is dropped).
     header: page_id, line: the visible lines down to the article header; the extractor sometimes starts above
     the article (capture date, section, time lines) and those lines are dropped.
     """
     lines = (
-        html.select("page_id", "layout", "title", line=pl.col("html_body"))
+        html.select("page_id", "layout", "titles", line=pl.col("html_body"))
         .explode("line")
         .drop_nulls("line")
         .with_columns(line_no=pl.int_range(pl.len(), dtype=pl.Int32).over("page_id"))
     )
     classified = classify_by_layout(lines, layouts)
     if classified is None:
-        return pl.DataFrame(schema={"page_id": pl.String, "body": pl.List(pl.String)})
-    classified = classified.sort("page_id", "line_no")
+        return pl.DataFrame(
+            schema={
+                "page_id": pl.String, "body": pl.List(pl.String), "deck": pl.List(pl.String),
+                "lone_emails": pl.List(pl.String), "byline_reporters": BYLINES,
+            }
+        )  # fmt: skip
+    # the extractor sometimes starts above the article (a menu, the section): nothing above the headline is body
+    title_at = pl.when(pl.col("titles").list.contains(pl.col("line"))).then(pl.col("line_no")).min().over("page_id")
+    classified = classified.sort("page_id", "line_no").filter(
+        pl.col("line_no") > pl.when(title_at < TITLE_WITHIN).then(title_at).otherwise(-1)
+    )
     if header is not None:
         classified = classified.join(header.select("page_id", "line").unique(), on=["page_id", "line"], how="anti")
     ended = (pl.col("is_end").cum_sum().over("page_id")) > 0
@@ -191,20 +165,89 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         & ~byline_only
         & ~pl.col("is_registered")
         & pl.col("updated_at").is_null()
-        & (pl.col("line") != pl.col("title").fill_null(""))
+        & ~pl.col("titles").list.contains(pl.col("line")).fill_null(False)
+    )
+    paragraph = pl.coalesce(pl.col("byline_rest").replace("", None), pl.col("caption_rest").replace("", None), "line")
+    # lines above the first sentence are the deck (subtitles, a programme's name), not the body
+    first_sentence = pl.when(is_sentence(pl.col("paragraph"))).then(pl.col("line_no")).min().over("page_id")
+    kept = (
+        classified.filter(keep)
+        .with_columns(paragraph=paragraph)
+        .unique(["page_id", "paragraph"], keep="first", maintain_order=True)
+        .with_columns(in_deck=pl.col("line_no") < first_sentence.fill_null(-1))
+    )
+    parts = kept.group_by("page_id", maintain_order=True).agg(
+        body=pl.col("paragraph").filter(~pl.col("in_deck")), deck=pl.col("paragraph").filter("in_deck")
+    )
+    lone_emails = (
+        classified.filter(~ended & pl.col("line").str.contains(f"^{EMAIL}$"))
+        .group_by("page_id", maintain_order=True)
+        .agg(lone_emails="line")
     )
     return (
         html.select("page_id")
-        .join(
-            classified.filter(keep)
-            .group_by("page_id", maintain_order=True)
-            .agg(
-                body=pl.coalesce(
-                    pl.col("byline_rest").replace("", None), pl.col("caption_rest").replace("", None), "line"
-                )
-            ),
-            on="page_id",
-            how="left",
-        )
-        .with_columns(pl.col("body").fill_null([]))
+        .join(parts, on="page_id", how="left")
+        .join(byline_reporters(classified.filter(~ended)), on="page_id", how="left")
+        .join(lone_emails, on="page_id", how="left")
+        .with_columns(pl.col("body", "deck", "lone_emails").fill_null([]), pl.col("byline_reporters").fill_null([]))
     )
+
+
+def is_sentence(line: pl.Expr) -> pl.Expr:
+    """True where a line ends as a sentence does (a full stop, a quote, a Korean sentence ending), as a body
+    paragraph does and a deck or a programme's name does not."""
+    return line.str.contains(r"(?:[.!?。…\"”'’)\]]|[다요죠까음함임])\s*$")
+
+
+def byline_reporters(classified: pl.DataFrame) -> pl.DataFrame:
+    """page_id -> byline_reporters: {name, email} of the byline lines among classified lines, each name once."""
+    return (
+        classified.filter(pl.col("byline_names").is_not_null())
+        .select("page_id", "line_no", email="byline_email", name=pl.col("byline_names").str.split(" "))
+        .explode("name")
+        .filter(pl.col("name").str.len_chars() >= 2)
+        .unique(["page_id", "name"], keep="first", maintain_order=True)
+        .group_by("page_id", maintain_order=True)
+        .agg(byline_reporters=pl.struct("name", "email"))
+    )
+
+
+def has_paragraphs(text: pl.Expr) -> pl.Expr:
+    """True where the visible text has at least two lines as long as a real paragraph (80 characters)."""
+    return text.str.count_matches(r"(?m)^[^\n]{80,}$") >= 2
+
+
+def is_real_body(body: pl.Expr) -> pl.Expr:
+    """True where a list of paragraphs reads as an article's body: 250 characters or more, one paragraph of 80."""
+    lengths = body.list.eval(pl.element().str.len_chars())
+    return (lengths.list.sum().fill_null(0) >= 250) & (lengths.list.max().fill_null(0) >= 80)
+
+
+CRUMB_ROOTS = ("홈", "Home", "HOME", "home", "메인", "뉴스", "News", "NEWS", "전체", "전체기사")
+NOT_SECTIONS = (
+    "상세페이지",
+    "본문 영역",
+    "본문영역",
+    "본문",
+    "기사본문",
+    "기사 본문",
+    "기사보기",
+    "뉴스홈",
+    "기사",
+    "뉴스",
+)
+
+
+def is_crumb_root(crumb: pl.Expr) -> pl.Expr:
+    """A breadcrumb's root (홈, Home, 뉴스): where every path starts, no section."""
+    return crumb.str.strip_chars().is_in(CRUMB_ROOTS)
+
+
+def valid_section(section: pl.Expr) -> pl.Expr:
+    """The section, or null where the value is no section: a screen-reader heading (상세페이지, 본문 영역), an
+    English slug (`society`, `news_politics`), a brand before a word (`iMBC 연예`, `가람TV 연예`), too long."""
+    value = section.str.strip_chars()
+    slug = value.str.contains(r"^[a-z0-9_./-]+$")
+    brand = value.str.contains(r"^\S*[A-Za-z]\S*\s+\S")
+    bad = value.is_in(NOT_SECTIONS) | slug | brand | (value.str.len_chars() > 20) | (value == "")
+    return pl.when(~bad).then(value)

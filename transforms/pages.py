@@ -9,11 +9,22 @@ import polars as pl
 import polars.selectors as cs
 
 from newsflow.schema import ARTICLES, PAGES, SEOUL, WEATHER_SNAPSHOTS, UtcTimestamp
-from transforms.articles import parse_articles
+from transforms.articles import classify_by_layout, parse_articles
 from transforms.entities import Lexicon
-from transforms.html import extracted_body, html_bodies, html_pages
+from transforms.html import (
+    BYLINES,
+    byline_reporters,
+    extracted_body,
+    has_paragraphs,
+    html_bodies,
+    html_pages,
+    is_crumb_root,
+    is_real_body,
+    valid_section,
+)
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
+from transforms.metadata import guessed_time, registered_domain
 from transforms.timestamps import iso_groups, iso_timestamp
 from transforms.weather import capture_dates, weather_readings
 
@@ -118,6 +129,7 @@ def draft(raw: pl.DataFrame, rules: ParseRules) -> Draft:
         .with_columns(url=pl.coalesce("url", "page_url"))
         .drop("page_url")
     )
+    articles = articles.with_columns(site=_site(), site_name=pl.col("site_name").cast(pl.String))
     articles = articles.with_columns(article_id=article_ids(articles))
     weather = (
         weather_readings(
@@ -150,6 +162,14 @@ def settle(drafted: Draft, known: pl.DataFrame | None = None) -> Parsed:
 
 
 KNOWN_SCHEMA = {"page_id": pl.String, "content_hash": pl.String, "article_id": pl.String, "version_key": pl.String}
+
+
+def _site() -> pl.Expr:
+    """A stable key for the site: the registered domain of the article's URL (`kbs.co.kr`), else the layout's
+    site, else the outlet's display name; `unknown` only when the page says none of these."""
+    domain = pl.col("url").map_elements(registered_domain, return_dtype=pl.String)
+    layout_site = pl.when(pl.col("site") != "unknown").then("site")
+    return pl.coalesce(domain, layout_site, pl.col("site_name"), pl.lit("unknown"))
 
 
 def _capture_dates(pages: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
@@ -204,7 +224,11 @@ def _text_articles(lines: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
         return (
             ARTICLES.empty()
             .drop("run_id", "article_id", "capture_date")
-            .with_columns(header_line=pl.lit(None, pl.Int32), registered_line=pl.lit(None, pl.String))
+            .with_columns(
+                header_line=pl.lit(None, pl.Int32),
+                registered_line=pl.lit(None, pl.String),
+                registered_has_time=pl.lit(None, pl.Boolean),
+            )
         )
     return articles
 
@@ -218,63 +242,198 @@ def _html_bodies(html: pl.DataFrame, lines: pl.DataFrame, articles: pl.DataFrame
         html.filter(pl.col("layout").is_in(by_rules))
         .select("page_id")
         .join(articles.filter(pl.col("body").list.len() > 0).select("page_id", "body"), on="page_id")
+        .with_columns(
+            byline_reporters=pl.lit([], BYLINES),
+            deck=pl.lit([], pl.List(pl.String)),
+            lone_emails=pl.lit([], pl.List(pl.String)),
+        )
     )
     extract = html.join(ruled, on="page_id", how="anti")
     if extract.is_empty():
         return ruled
-    header = lines.join(articles.select("page_id", "header_line"), on="page_id").filter(
-        pl.col("line_no") <= pl.col("header_line")
+    header = (
+        lines.join(articles.select("page_id", "header_line"), on="page_id")
+        .filter(pl.col("line_no") <= pl.col("header_line"))
+        .with_columns(pl.col("line").str.replace(r"^(?:•\s*)+", ""))  # a menu's items, as the extractor gives them
     )
-    titled = extract.join(articles.select("page_id", "title"), on="page_id", how="left").select(
-        "page_id",
-        "layout",
-        html_body=pl.col("html").map_elements(extracted_body, return_dtype=pl.List(pl.String)),
-        title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()),
+    titled = (
+        extract.join(articles.select("page_id", "title"), on="page_id", how="left")
+        .with_columns(extracted=pl.col("html").map_elements(extracted_body, return_dtype=pl.List(pl.String)))
+        .select(
+            "page_id",
+            "layout",
+            # a JS-rendered page's markup holds a placeholder: its article is the embedded one
+            html_body=pl.when(~is_real_body(pl.col("extracted")) & is_real_body(pl.col("meta_body")))
+            .then("meta_body")
+            .otherwise("extracted"),
+            titles=pl.concat_list(pl.col("meta_title").str.strip_chars(), pl.col("title")).list.drop_nulls(),
+        )
     )
-    return pl.concat([ruled, html_bodies(titled, rules.layouts, header)])
+    return pl.concat([ruled, html_bodies(titled, rules.layouts, header)], how="diagonal_relaxed")
 
 
 def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
     """Article rows from the text layouts; for HTML pages the body comes from the extractor and the page's own
-    metadata fills what the visible text does not say (and makes an article of a page with no header line)."""
+    metadata comes first (see _html_articles)."""
     articles = _text_articles(lines, rules)
     html = pages.filter("is_html")
     if html.is_empty():
-        return articles.with_columns(url=pl.lit(None, pl.String))
-    meta_only = html.join(articles.select("page_id"), on="page_id", how="anti").filter(
-        pl.col("meta_is_article") & pl.col("meta_title").is_not_null()
+        return articles.with_columns(
+            url=pl.lit(None, pl.String), site_name=pl.lit(None, pl.String), section=valid_section(pl.col("section"))
+        )
+    return pl.concat(
+        [
+            articles.join(html.select("page_id"), on="page_id", how="anti").with_columns(
+                site_name=pl.lit(None, pl.String), section=valid_section(pl.col("section"))
+            ),
+            _html_articles(lines, html, articles, rules),
+        ],
+        how="diagonal_relaxed",
     )
-    meta_only = meta_only.select("page_id", site=pl.col("layout").replace_strict(rules.sites, default="unknown"))
-    articles = pl.concat([articles, meta_only], how="diagonal_relaxed")
-    # only pages that are articles by their text or their metadata take a body: the extractor skips the rest
-    # (section lists, search results of unknown sites), whose bodies nothing would keep
-    bodies = _html_bodies(html.join(articles.select("page_id"), on="page_id", how="semi"), lines, articles, rules)
-    merged = articles.join(
-        html.select("page_id", *[c for c in html.columns if c.startswith("meta_")]), on="page_id", how="left"
-    ).with_columns(title=pl.coalesce(pl.col("title").replace("", None), pl.col("meta_title").str.strip_chars()))
-    return (
-        merged.join(bodies.rename({"body": "html_clean_body"}), on="page_id", how="left")
+
+
+def _html_articles(lines: pl.DataFrame, html: pl.DataFrame, articles: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
+    """Article rows of HTML pages. A page is an article by what it is: its layout found an article header on its
+    visible text, its metadata says so (JSON-LD article, og:type article, an embedded article), or, with no kind
+    of list page about it, it has a headline and its body is real paragraphs. Fields come from the metadata
+    first (see html_fields), the visible text confirming and completing them; a missing field stays null."""
+    by_text = articles.join(html.select("page_id"), on="page_id", how="semi")
+    others = html.join(by_text.select("page_id"), on="page_id", how="anti")
+    by_meta = others.filter(pl.col("meta_is_article") & pl.col("meta_title").is_not_null())
+    by_look = others.join(by_meta.select("page_id"), on="page_id", how="anti").filter(
+        pl.col("page_kind").is_null() & pl.col("meta_title").is_not_null() & has_paragraphs(pl.col("text"))
+    )
+    candidates = pl.concat(
+        [by_text, by_meta.select("page_id", by_look=pl.lit(False)), by_look.select("page_id", by_look=pl.lit(True))],
+        how="diagonal_relaxed",
+    ).with_columns(pl.col("by_look").fill_null(False))
+    bodies = _html_bodies(html.join(candidates.select("page_id"), on="page_id", how="semi"), lines, articles, rules)
+    bodies = bodies.join(_visible_bylines(lines, candidates, bodies, rules), on="page_id", how="left")
+    merged = (
+        candidates.join(html.select("page_id", "html", "layout", cs.starts_with("meta_")), on="page_id", how="left")
+        .join(bodies.rename({"body": "html_clean_body"}), on="page_id", how="left")
+        # an article by its look alone needs a body of real paragraphs: else it is some other page
+        .filter(~pl.col("by_look") | is_real_body(pl.col("html_clean_body")))
         .with_columns(
             meta_published=iso_groups(pl.col("meta_published")), meta_modified=iso_groups(pl.col("meta_modified"))
         )
-        .with_columns(
+    )
+    return (
+        merged.with_columns(
+            site=pl.coalesce(pl.col("site"), pl.col("layout").replace_strict(rules.sites, default="unknown")),
+            title=pl.coalesce(
+                pl.col("meta_title").str.strip_chars().replace("", None), pl.col("title").replace("", None)
+            ),
             body=pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
-            registered_at=pl.coalesce("registered_at", iso_timestamp(pl.col("meta_published"))),
+            registered_at=_registration_time(),
             updated_at=pl.coalesce("updated_at", iso_timestamp(pl.col("meta_modified"))),
-            section=pl.coalesce("section", "meta_section"),
+            section=pl.coalesce(
+                valid_section(pl.col("meta_section")),
+                valid_section(
+                    pl.col("meta_breadcrumb").list.eval(pl.element().filter(~is_crumb_root(pl.element()))).list.first()
+                ),
+                valid_section(pl.col("section")),
+            ),
             url=pl.col("meta_url"),
+            site_name=pl.col("meta_site_name"),
             reporters=pl.when(pl.col("reporters").list.len() > 0)
             .then("reporters")
-            .otherwise(pl.col("meta_authors").list.eval(pl.struct(name=pl.element(), email=pl.lit(None, pl.String)))),
-            subtitles=pl.col("subtitles").fill_null([]),
+            .when(pl.col("meta_authors").list.len() > 0)
+            .then("meta_authors")
+            .when(pl.col("byline_reporters").list.len() > 0)
+            .then("byline_reporters")
+            .otherwise(pl.col("visible_bylines").fill_null([])),
+            subtitles=pl.when(pl.col("subtitles").list.len() > 0).then("subtitles").otherwise("deck"),
             captions=pl.col("captions").fill_null([]),
         )
         .with_columns(
             paragraph_count=pl.col("body").list.len().cast(pl.Int32),
             char_count=pl.col("body").list.eval(pl.element().str.len_chars()).list.sum().cast(pl.Int32),
         )
-        .drop("html_clean_body", cs.starts_with("meta_"))
+        .pipe(_last_resort_times)
+        .pipe(_reporter_emails)
+        .drop(
+            "html",
+            "html_clean_body",
+            "by_look",
+            "byline_reporters",
+            "visible_bylines",
+            "deck",
+            "lone_emails",
+            cs.starts_with("meta_"),
+        )
     )
+
+
+def _visible_bylines(
+    lines: pl.DataFrame, candidates: pl.DataFrame, bodies: pl.DataFrame, rules: ParseRules
+) -> pl.DataFrame:
+    """page_id -> visible_bylines: reporters of the byline lines of the visible text (the extractor leaves byline
+    paragraphs out), for the pages whose layout and body gave none."""
+    wanted = candidates.filter(pl.col("reporters").list.len().fill_null(0) == 0).join(
+        bodies.filter(pl.col("byline_reporters").list.len() == 0), on="page_id", how="semi"
+    )
+    classified = classify_by_layout(lines.join(wanted.select("page_id"), on="page_id", how="semi"), rules.layouts)
+    if classified is None:
+        return pl.DataFrame(schema={"page_id": pl.String, "visible_bylines": BYLINES})
+    return byline_reporters(classified).rename({"byline_reporters": "visible_bylines"})
+
+
+def _reporter_emails(articles: pl.DataFrame) -> pl.DataFrame:
+    """Reporters without an email take the one another source prints beside the same name (a byline, the
+    metadata), and a lone reporter the one email printed alone on a line of the body."""
+    reporters = (
+        articles.select("page_id", "lone_emails", reporter="reporters")
+        .with_row_index("row")
+        .explode("reporter")
+        .unnest("reporter")
+        .with_columns(position=pl.int_range(pl.len()).over("row"), count=pl.len().over("row"))
+    )
+    bylines = pl.concat(
+        [
+            articles.select("page_id", byline=source).explode("byline").unnest("byline")
+            for source in ("byline_reporters", "meta_authors", pl.col("visible_bylines").fill_null([]))
+        ]
+    )
+    bylines = bylines.drop_nulls("email").unique(["page_id", "name"], keep="first", maintain_order=True)
+    bylines = bylines.rename({"email": "byline_email"})
+    lone = pl.when((pl.col("count") == 1) & (pl.col("lone_emails").list.len() == 1)).then(
+        pl.col("lone_emails").list.first()
+    )
+    filled = (
+        reporters.join(bylines, on=["page_id", "name"], how="left")
+        .with_columns(email=pl.coalesce("email", "byline_email", lone))
+        .group_by("row", maintain_order=True)
+        .agg(reporters=pl.struct("name", "email").filter(pl.col("name").is_not_null()))
+    )
+    return articles.with_row_index("row").drop("reporters").join(filled, on="row", how="left").drop("row")
+
+
+def _last_resort_times(articles: pl.DataFrame) -> pl.DataFrame:
+    """registered_at from htmldate where neither the visible text nor the metadata gave one: only those pages pay
+    for it. The page's reason says where the time came from."""
+    missing = articles.filter(pl.col("registered_at").is_null())
+    if missing.is_empty():
+        return articles.with_columns(time_guessed=pl.lit(False))
+    guessed = missing.select(
+        "page_id", guess=iso_groups(pl.col("html").map_elements(guessed_time, return_dtype=pl.String))
+    ).select("page_id", guess=iso_timestamp(pl.col("guess")))
+    return (
+        articles.join(guessed, on="page_id", how="left")
+        .with_columns(time_guessed=pl.col("guess").is_not_null(), registered_at=pl.coalesce("registered_at", "guess"))
+        .drop("guess")
+    )
+
+
+def _registration_time() -> pl.Expr:
+    """The visible registration time first; the metadata's where the page shows none, or shows only a date that
+    the metadata gives a time of day for (never midnight when the page has a time)."""
+    meta = iso_timestamp(pl.col("meta_published"))
+    meta_has_time = pl.col("meta_published").struct.field("H").is_not_null()
+    visible = pl.col("registered_at")
+    date_only = ~pl.col("registered_has_time").fill_null(True)
+    better = meta.is_not_null() & meta_has_time & date_only & (meta.dt.date() == visible.dt.date())
+    return pl.when(visible.is_null() | better).then(meta).otherwise(visible)
 
 
 def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
@@ -284,8 +443,9 @@ def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) ->
     known_articles = known.drop_nulls("article_id").select("article_id", known_before=pl.lit(True)).unique()
     complete = (pl.col("title").fill_null("") != "") & (pl.col("paragraph_count").fill_null(0) > 0)
     heads = articles.select(
-        "page_id", "article_id", "title", "paragraph_count", "registered_at", "registered_line",
-        version_key=version_keys(),
+        "page_id", "article_id", "title", "paragraph_count", "registered_at", "registered_line", "section",
+        time_guessed=pl.col("time_guessed").fill_null(False) if "time_guessed" in articles.columns else pl.lit(False),
+        bylined=pl.col("reporters").list.len() > 0, version_key=version_keys(),
     )  # fmt: skip
     return (
         pages.join(heads, on="page_id", how="left")
@@ -303,6 +463,19 @@ def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) ->
     )
 
 
+def _missing_field_notes() -> list[pl.Expr]:
+    """Notes for an article that lands without a field it should have (each also counted by a warning
+    expectation), and for a time only htmldate found."""
+    article = pl.col("article_id").is_not_null()
+    no_time = pl.col("registered_at").is_null() & pl.col("registered_line").is_null()
+    return [
+        pl.when(article & no_time).then(pl.lit("no registration time found, left null")),
+        pl.when(article & pl.col("time_guessed")).then(pl.lit("registration time guessed by htmldate")),
+        pl.when(article & ~pl.col("bylined")).then(pl.lit("no byline found")),
+        pl.when(article & pl.col("section").is_null()).then(pl.lit("no section found")),
+    ]
+
+
 def _status_and_reason() -> pl.Expr:
     """A struct (status, reason) per page, by the first rule that applies; notes on recovered text and
     unreadable times are appended to the reason."""
@@ -315,6 +488,7 @@ def _status_and_reason() -> pl.Expr:
             pl.when(pl.col("registered_at").is_null() & pl.col("registered_line").is_not_null()).then(
                 pl.format("time not understood, left null: '{}'", pl.col("registered_line"))
             ),
+            *_missing_field_notes(),
         ],
         separator="; ",
         ignore_nulls=True,
