@@ -134,7 +134,8 @@ def test_json_ld_in_several_blocks_graph_and_a_person_list():
         '{"@type": "ListItem", "position": 2, "name": "경제"}, {"@type": "ListItem", "position": 1, "name": "홈"}]}'
         '</script><script type="application/ld+json">{"@graph": [{"@type": "WebSite", "name": "한결경제"}, '
         '{"@type": "NewsArticle", "headline": "예금금리 &quot;4%대&quot; 복귀",'
-        ' "datePublished": "2023-05-02T10:11:00+09:00", "author": [{"@type": "Person", "name": "배서연 기자"}, {"@type": "Organization", "name": "한결경제"}],'
+        ' "datePublished": "2023-05-02T10:11:00+09:00",'
+        ' "author": [{"@type": "Person", "name": "배서연 기자"}, {"@type": "Organization", "name": "한결경제"}],'
         ' "publisher": {"@type": "Organization", "name": "한결경제"}}]}</script></head>'
         '<body><h1>예금금리 "4%대" 복귀</h1></body></html>'
     )

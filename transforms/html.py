@@ -35,7 +35,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 BYLINES = pl.List(Reporter)
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+MIN_BODY, MENU_LINE, MENU_LINES = 250, 30, 10  # characters, characters, lines (see looks_like_a_menu)
 TITLE_WITHIN = 20  # a headline among the extractor's first lines: what comes before it is the page's header
+DECK_CHARS = 60  # a deck line is a short headline-like line; longer ones are paragraphs without a full stop
+DECK_LINES = 3  # more lines before the first sentence: the body is a list, not a deck over paragraphs
 HTML_FIELDS = pl.Struct(
     {
         "visible_text": pl.String,
@@ -65,12 +68,13 @@ def visible_text(tree: HTMLTree) -> str:
     return _CONTROL.sub("", extract_plain_text(tree, **_AS_SHOWN))
 
 
-@lru_cache(maxsize=1)
-def _body_extractor() -> Any:
-    """trafilatura's options, built once: building them per page reads its config file's settings each time."""
+@lru_cache(maxsize=2)
+def _body_extractor(fast: bool = True) -> Any:
+    """trafilatura's options, built once: building them per page reads its config file's settings each time.
+    fast: its own algorithm alone; else also its fallbacks (readability, jusText), about twice the time."""
     from trafilatura.settings import Extractor
 
-    return Extractor(output_format="python", fast=True, comments=False, tables=False, with_metadata=False)
+    return Extractor(output_format="python", fast=fast, comments=False, tables=False, with_metadata=False)
 
 
 def parse(document: str) -> Any:
@@ -88,14 +92,21 @@ def parse(document: str) -> Any:
         return None
 
 
-def body_paragraphs(tree: Any) -> list[str]:
+def body_paragraphs(tree: Any, fast: bool = True) -> list[str]:
     """The article body as trafilatura finds it, one paragraph per item (no comments, no tables). trafilatura
     prunes the tree it is given: read everything else off the tree first."""
     import trafilatura
 
-    found = trafilatura.bare_extraction(tree, options=_body_extractor())
+    found = trafilatura.bare_extraction(tree, options=_body_extractor(fast))
     text = getattr(found, "text", None) or ""
     return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def looks_like_a_menu(paragraphs: list[str]) -> bool:
+    """True where an extracted body reads as navigation, not an article: little text, or mostly short lines."""
+    lengths = [len(p) for p in paragraphs]
+    short = sum(n < MENU_LINE for n in lengths)
+    return sum(lengths) < MIN_BODY or (len(lengths) >= MENU_LINES and short > len(lengths) / 2)
 
 
 def html_fields(document: str) -> dict[str, Any]:
@@ -110,7 +121,12 @@ def extracted_body(document: str) -> list[str]:
     """The article body of one HTML page as trafilatura extracts it (see body_paragraphs); [] when the page
     cannot be parsed. The page is parsed again: the extractor runs only on the pages that need it."""
     tree = parse(document)
-    return [] if tree is None else body_paragraphs(tree)
+    if tree is None:
+        return []
+    found = body_paragraphs(tree)
+    if looks_like_a_menu(found) and (again := parse(document)) is not None:
+        return body_paragraphs(again, fast=False)  # the fallbacks' turn, on the pages the fast path misreads
+    return found
 
 
 def html_pages(pages: pl.DataFrame) -> pl.DataFrame:
@@ -168,13 +184,15 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         & ~pl.col("titles").list.contains(pl.col("line")).fill_null(False)
     )
     paragraph = pl.coalesce(pl.col("byline_rest").replace("", None), pl.col("caption_rest").replace("", None), "line")
-    # lines above the first sentence are the deck (subtitles, a programme's name), not the body
-    first_sentence = pl.when(is_sentence(pl.col("paragraph"))).then(pl.col("line_no")).min().over("page_id")
+    # up to DECK_LINES short lines above the first sentence are the deck (subtitles, a programme's name), not the body
+    deck_like = ~is_sentence(pl.col("paragraph")) & (pl.col("paragraph").str.len_chars() <= DECK_CHARS)
+    first_sentence = pl.when(~deck_like).then(pl.col("position")).min().over("page_id")
     kept = (
         classified.filter(keep)
         .with_columns(paragraph=paragraph)
         .unique(["page_id", "paragraph"], keep="first", maintain_order=True)
-        .with_columns(in_deck=pl.col("line_no") < first_sentence.fill_null(-1))
+        .with_columns(position=pl.int_range(pl.len()).over("page_id"))
+        .with_columns(in_deck=(pl.col("position") < first_sentence) & (first_sentence <= DECK_LINES))
     )
     parts = kept.group_by("page_id", maintain_order=True).agg(
         body=pl.col("paragraph").filter(~pl.col("in_deck")), deck=pl.col("paragraph").filter("in_deck")

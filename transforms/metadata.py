@@ -10,6 +10,7 @@ import html
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,11 @@ PUBLISHED_META = (
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified", "lastmod")
 AUTHOR_META = ("article:author", "dable:author", "author", "byl", "parsely-author", "sailthru.author")
 TITLE_META = ("og:title", "twitter:title", "title")
+BYLINE_SELECTOR = (
+    'a[rel="author"], [class*="byline"], [class*="reporter"], [class*="writer"], [class*="journalist"], '
+    '[class*="author-name"], [class*="authorName"], [class*="author"]'
+)
+MAX_BYLINE = 60  # characters: a longer element is a profile or a list, not a byline
 BREADCRUMB_SELECTOR = (
     '[class*="breadcrumb"], [id*="breadcrumb"], nav[aria-label*="readcrumb"], [class~="location"], [class~="path"], '
     '[class~="navi"], [class~="loc"]'
@@ -51,6 +57,8 @@ _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _SPACES = re.compile(r"\s+")
+_UTC = re.compile(r"(?:Z|[+-]00:?00)$")
+_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 MIN_TITLE = 8  # characters: shorter, a page's title is the outlet's name or a label, not a headline
 
 
@@ -157,7 +165,7 @@ def iso_time(value: Any) -> str | None:
     if text is None:
         return None
     if _ISO.match(text):
-        return text
+        return text if 1990 <= int(text[:4]) <= 2100 else None  # `0001-01-01T00:00:00Z`: a CMS's empty value
     from dateutil import parser
 
     try:
@@ -228,6 +236,24 @@ class Markup:
                 return words
         return []
 
+    def byline_elements(self) -> list[str]:
+        """The text of the first short element the page marks as its byline (`rel=author`, a class naming the
+        byline, reporter, writer or author), for the reporters' reader to take names from."""
+        for node in self.document.query_selector_all(BYLINE_SELECTOR):
+            text = _text(node.text)
+            if text and len(text) <= MAX_BYLINE:
+                return [text]
+        return []
+
+    def korean(self) -> bool:
+        """Whether the page is in Korean: its declared language, else Hangul in its title."""
+        root = self.document.query_selector("html")
+        lang = ((root.getattr("lang") if root else None) or self.meta("og:locale") or "").lower()
+        if lang:
+            return lang.startswith("ko")
+        title = self.document.query_selector("title")
+        return bool(title and re.search("[가-힣]", title.text or ""))
+
     def canonical(self) -> str | None:
         for link in self.document.query_selector_all('link[rel="canonical"]'):
             if href := (link.getattr("href") or "").strip():
@@ -293,17 +319,29 @@ _NOT_A_NAME = re.compile(
     r"(?:뉴스|일보|방송|신문|경제|스포츠|닷컴|미디어|투데이|타임스|타임즈|저널|데일리|팀|부|국|센터|데스크)$"
 )
 _HANGUL_NAME = re.compile(r"[가-힣]{2,4}")
-_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]{1,40}")
+_OTHER_NAME = re.compile(r"[^\W\d_가-힣][^\W\d_]*\.?(?:[ '-][^\W\d_][^\W\d_]*\.?){0,4}")
+_ROLE_WORDS = re.compile(
+    r"(?i)\b(?:writer|reporter|editor|editors|correspondent|press|news|staff|contributor|columnist|desk|agency|media"
+    r"|magazine|bureau|team|admin|analysis|business|international|online|digital|daily|times|post)\b|\.(?:com|net|org|co)\b"
+)
+_LEAD = re.compile(r"(?i)^(?:(?:analysis|text|story|report|words|photos?)\s+)?by\s+|^(?:текст|фото|texto|por)\s*:?\s+")
+_SPLIT = re.compile(r"[,·/&;|]|\s및\s|\s+and\s+|\s+und\s+|\.\s+(?=[^\W\d_]+\s+[^\W\d_]+)")
 
 
 def _person(piece: str) -> str | None:
-    """A reporter's name from one byline piece: `이남경 MK스포츠 기자` -> 이남경, `By Jane Roe` -> Jane Roe."""
-    piece = _ROLE.sub("", piece.strip()).strip(" =|-:/")
-    piece = re.sub(r"(?i)^by\s+", "", piece)
-    if _LATIN_NAME.fullmatch(piece):
-        return piece
-    names = [t for t in piece.split() if _HANGUL_NAME.fullmatch(t) and not _NOT_A_NAME.search(t)]
-    return names[-1] if names else None
+    """A reporter's name from one byline piece: `이남경 MK스포츠 기자` -> 이남경, `By Jane Roe` -> Jane Roe,
+    `TOM ROE` -> Tom Roe; None for a role, an outlet or a credential (`AP Sports Writer`, `CNN`, `MS`)."""
+    piece = _LEAD.sub("", _ROLE.sub("", piece.strip()).strip(" =|-:/."))
+    if re.search("[가-힣]", piece):
+        names = [t for t in piece.split() if _HANGUL_NAME.fullmatch(t) and not _NOT_A_NAME.search(t)]
+        return names[-1] if names else None
+    if not _OTHER_NAME.fullmatch(piece) or _ROLE_WORDS.search(piece) or len(piece) > 40:
+        return None
+    if piece.isupper():
+        if len(piece.replace(" ", "")) <= 5:
+            return None  # an acronym: CNN, AP, RDN
+        piece = piece.title()
+    return piece
 
 
 def reporters(values: Iterable[str]) -> list[dict[str, str | None]]:
@@ -314,7 +352,7 @@ def reporters(values: Iterable[str]) -> list[dict[str, str | None]]:
     for value in values:
         emails = _EMAIL.findall(value)
         text = _BRACKETS.sub(" ", _EMAIL.sub(" ", value))
-        names = [n for piece in re.split(r"[,·/&;]|\s및\s|\sand\s", text) if (n := _person(piece))]
+        names = [n for piece in _SPLIT.split(text) if (n := _person(piece))]
         for i, name in enumerate(names):
             email = emails[i] if len(emails) == len(names) else None
             found[name] = found.get(name) or email
@@ -347,13 +385,14 @@ def page_metadata(tree: HTMLTree, embedded: dict[str, Any] | None = None) -> dic
 
 
 def _times(article: dict[str, Any], markup: Markup, embedded: dict[str, Any]) -> dict[str, str | None]:
-    """meta_published and meta_modified, each the first source that states one."""
+    """meta_published and meta_modified, each weighed across its sources (see _best_time)."""
     published = (article.get("datePublished"), markup.itemprop("datePublished"), markup.meta(*PUBLISHED_META))
     published += (markup.time_element(), embedded.get("published"), article.get("dateCreated"))
     modified = (article.get("dateModified"), markup.itemprop("dateModified"), markup.meta(*MODIFIED_META))
+    korean = markup.korean()
     return {
-        "meta_published": _first_time(*published),
-        "meta_modified": _first_time(*modified, embedded.get("modified")),
+        "meta_published": _best_time(*published, korean=korean),
+        "meta_modified": _best_time(*modified, embedded.get("modified"), korean=korean),
     }
 
 
@@ -364,15 +403,25 @@ def _section(article: dict[str, Any], markup: Markup, embedded: dict[str, Any]) 
 
 def _author_fields(article: dict[str, Any], markup: Markup, embedded: dict[str, Any]) -> list[str]:
     """The author strings of the first source that has any: JSON-LD persons, microdata, an author meta tag (not a
-    profile URL or a handle), the embedded state."""
+    profile URL or a handle), the embedded state, an element the page names for its byline."""
     tags = [a for name in AUTHOR_META if (a := markup.meta(name)) and not re.match(r"(?i)https?://|@", a)]
-    return (
-        _names(article.get("author")) or markup.microdata_authors() or tags[:1] or list(embedded.get("authors") or [])
-    )
+    found = _names(article.get("author")) or markup.microdata_authors() or tags[:1]
+    return found or list(embedded.get("authors") or []) or markup.byline_elements()
 
 
-def _first_time(*values: Any) -> str | None:
-    return next((iso for v in values if v is not None and (iso := iso_time(v)) is not None), None)
+def _best_time(*values: Any, korean: bool = True) -> str | None:
+    """Of the times the sources state (most trusted first): the first one on the date most of them agree on; and
+    where another source gives the same clock reading labelled UTC, that one (a CMS that stamps its local offset
+    on a UTC clock is a known trap). A time without an offset is Korea time on a Korean page, else taken as UTC."""
+    found = [iso for value in values if value is not None and (iso := iso_time(value)) is not None]
+    if not found:
+        return None
+    votes = Counter(iso[:10] for iso in found)
+    best = next(iso for iso in found if votes[iso[:10]] == max(votes.values()))
+    utc = next((iso for iso in found if iso[:16] == best[:16] and _UTC.search(iso)), None)
+    chosen = utc or best
+    has_zone = _ZONE.search(chosen) is not None
+    return chosen if korean or has_zone or len(chosen) == 10 else f"{chosen}Z"
 
 
 def _url(value: Any) -> str | None:
@@ -403,4 +452,9 @@ def guessed_time(document: str) -> str | None:
         found = find_date(document, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S")
     except (ValueError, TypeError):
         return None
-    return found.removesuffix("T00:00:00") if found else None
+    if not found:
+        return None
+    if found.endswith("T00:00:00"):
+        return found.removesuffix("T00:00:00")
+    korean = re.search(r"(?i)<html[^>]*\blang=[\"']?ko", document[:4000]) or re.search("[가-힣]", document[:20000])
+    return found if korean else f"{found}Z"  # a foreign page's clock: UTC is nearer than Korea time
