@@ -36,6 +36,18 @@ def minute(stamp) -> str | None:
         ("2024년 2월 10일 오전 3시 30분", "2024-02-10 03:30", None, None),
         ("2024년 2월 10일 오후 3시 30분", "2024-02-10 15:30", None, None),
         ("입력 2024-09-19 09:56\n수정 2024-09-19 11:02", "2024-09-19 09:56", "2024-09-19 11:02", None),
+        ("입력 2023.04.07 (19:13)", "2023-04-07 19:13", None, None),
+        ("기사입력 :[ 2018-08-25 15:24 ]", "2018-08-25 15:24", None, None),
+        ("송고시간 2023-04-20 13:24:13", "2023-04-20 13:24", None, None),
+        ("송고시간2023-04-20 13:24", "2023-04-20 13:24", None, None),
+        ("2023년 04월 07일 18시 36분", "2023-04-07 18:36", None, None),
+        ("등록 2023.05.02 10:11 / 수정 2023.05.02 14:40", "2023-05-02 10:11", "2023-05-02 14:40", None),
+        ("최초 입력 2023.06.01 08:00\n최종 수정 2023.06.01 09:30", "2023-06-01 08:00", "2023-06-01 09:30", None),
+        ("입력 2023.07.03 오후 3:05", "2023-07-03 15:05", None, None),
+        ("입력 2023.04.07. 오후 7:13", "2023-04-07 19:13", None, None),
+        ("입력 2023. 4. 7. 19:13", "2023-04-07 19:13", None, None),
+        ("[입력시간 : 2018-09-28 17:32]", "2018-09-28 17:32", None, None),
+        ("작성일 2023-03-02 오전 12:40", "2023-03-02 00:40", None, None),
     ],
 )
 def test_time_formats_become_korea_time(header, registered, updated, approved):
@@ -73,6 +85,13 @@ def test_a_time_that_cannot_be_read_is_null_with_a_reason():
         ),
         (["김철수·이영희 기자"], [("김철수", None), ("이영희", None)], "새솔시가 올해 예산안을 발표했다."),
         (["박하늘 박하늘 기자"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
+        (["박하늘 선임기자"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
+        (["기자명 박하늘"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
+        (
+            ["(워싱턴=새벽뉴스) 윤상은 특파원 = 새솔시가 올해 예산안을 발표했다."],
+            [("윤상은", None)],
+            "새솔시가 올해 예산안을 발표했다.",
+        ),
     ],
 )
 def test_bylines_give_names_without_outlet_place_or_brackets(lines, reporters, first_paragraph):
@@ -89,6 +108,8 @@ def test_bylines_give_names_without_outlet_place_or_brackets(lines, reporters, f
         ("윤웅 기자 yoonyep@kmib.co.kr", ("윤웅", "yoonyep@kmib.co.kr")),
         ("/최재우기자 cjw900@", ("최재우", "cjw900@")),
         ("양지호 기자 (jiho@example.com)", ("양지호", "jiho@example.com")),
+        ("이남경 새벽스포츠 기자(namgyeong@example.com)", ("이남경", "namgyeong@example.com")),
+        ("칼럼니스트 박생강 saenggang@example.com", ("박생강", "saenggang@example.com")),
     ],
 )
 def test_a_closing_byline_keeps_the_email_beside_the_name(last_line, reporter):

@@ -60,6 +60,7 @@ def test_metadata_times_become_iso_8601(value, iso):
         ("갑천 벚꽃길 밤 10시까지 개방 | 가람방송 뉴스", [], "갑천 벚꽃길 밤 10시까지 개방"),
         ("엘제이-류화영 진흙탕 싸움 - Entermedia", [], "엘제이-류화영 진흙탕 싸움"),
         ("수출 8% 반등 - 반도체가 이끌었다", ["한울일보"], "수출 8% 반등 - 반도체가 이끌었다"),
+        ("시내버스 노선 전면 개편 < 사회 < 기사본문 - 한울신문", [], "시내버스 노선 전면 개편"),
     ],
 )
 def test_a_site_suffix_is_cut_off_a_title_and_nothing_else(title, names, clean):
@@ -172,6 +173,10 @@ def test_microdata_time_element_and_meta_tags_are_read_in_order_of_trust():
         '<html><body><h1>제목</h1><time datetime="2023-10-02">어제</time><time datetime="2023-10-02T07:10:00+09:00">'
     )
     assert page_metadata(HTMLTree.parse(time_only))["meta_published"] == "2023-10-02T07:10:00+09:00"
+    portal = '<html lang="ko"><body><span data-date-time="2023-10-02 07:10:00">2023.10.02. 오전 7:10</span>'
+    assert page_metadata(HTMLTree.parse(portal))["meta_published"] == "2023-10-02 07:10:00"  # Korea time
+    foreign = '<html lang="en"><body><time datetime="2019-11-19 19:31:39">Nov 19</time></body></html>'
+    assert page_metadata(HTMLTree.parse(foreign))["meta_published"] == "2019-11-19 19:31:39Z"  # UTC, not Korea
     tag = '<html><head><meta property="article:published_time" content="2023-10-02T07:10:00+09:00"></head></html>'
     assert page_metadata(HTMLTree.parse(tag))["meta_published"] == "2023-10-02T07:10:00+09:00"
 

@@ -12,7 +12,20 @@ from transforms.timestamps import timestamp_from_groups
 TIME_FIELDS = ("y", "m", "d", "H", "M", "ampm", "section")
 BYLINE_FIELDS = ("names", "email", "rest")
 CAPTION_FIELDS = ("text", "credit", "rest")  # rest: body text glued after the credit
-NO_LINE = 1_000_000  # line number past any page's end
+NO_LINE = 1_000_000
+# words a byline's name pattern can take in before 기자 (`홍길동 선임기자`): roles, never names
+ROLE_WORDS = (
+    "선임",
+    "수석",
+    "전문",
+    "객원",
+    "사진",
+    "영상",
+    "인턴",
+    "취재",
+    "기자",
+    "특파원",
+)  # line number past any page's end
 
 
 def _doubled_half(line: pl.Expr) -> pl.Expr:
@@ -161,7 +174,7 @@ def _reporters(roles: pl.DataFrame) -> pl.DataFrame:
         .sort("page_id", "line_no")
         .explode("name")
         .with_row_index("order")  # names in reading order, also within one line
-        .filter(pl.col("name").str.len_chars() >= 2)
+        .filter(pl.col("name").str.len_chars() >= 2, ~pl.col("name").is_in(ROLE_WORDS))
         .group_by("page_id", "name")
         .agg(pl.col("order").min(), email=pl.col("byline_email").drop_nulls().first())
         .sort("page_id", "order")

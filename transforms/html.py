@@ -16,8 +16,8 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
 from newsflow.schema import Reporter
-from transforms.articles import classify_by_layout
-from transforms.embedded import embedded_article
+from transforms.articles import ROLE_WORDS, classify_by_layout
+from transforms.embedded import MARKERS, embedded_article
 from transforms.layouts import Layout
 from transforms.metadata import page_metadata
 
@@ -34,6 +34,7 @@ _AS_SHOWN = {"preserve_formatting": True, "list_bullets": True, "alt_texts": Tru
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 BYLINES = pl.List(Reporter)
+BLOB_MARKERS = tuple(m for m in MARKERS if m != '"props"')  # __NEXT_DATA__ names the script of a bare JSON blob
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 MIN_BODY, MENU_LINE, MENU_LINES = 250, 30, 10  # characters, characters, lines (see looks_like_a_menu)
 TITLE_WITHIN = 20  # a headline among the extractor's first lines: what comes before it is the page's header
@@ -113,7 +114,8 @@ def html_fields(document: str) -> dict[str, Any]:
     """The visible text and the metadata of one HTML page (see HTML_FIELDS), read off one parse (lexbor's, which
     takes any markup: a fragment is read as a document's body)."""
     tree = HTMLTree.parse(document)
-    embedded = embedded_article([script.text for script in tree.document.query_selector_all("script")])
+    blob = any(marker in document for marker in BLOB_MARKERS)  # a page without one has no script worth reading
+    embedded = embedded_article([s.text for s in tree.document.query_selector_all("script").values()]) if blob else None
     return {"visible_text": visible_text(tree), **page_metadata(tree, embedded)}
 
 
@@ -223,7 +225,7 @@ def byline_reporters(classified: pl.DataFrame) -> pl.DataFrame:
         classified.filter(pl.col("byline_names").is_not_null())
         .select("page_id", "line_no", email="byline_email", name=pl.col("byline_names").str.split(" "))
         .explode("name")
-        .filter(pl.col("name").str.len_chars() >= 2)
+        .filter(pl.col("name").str.len_chars() >= 2, ~pl.col("name").is_in(ROLE_WORDS))
         .unique(["page_id", "name"], keep="first", maintain_order=True)
         .group_by("page_id", maintain_order=True)
         .agg(byline_reporters=pl.struct("name", "email"))

@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ PUBLISHED_META = (
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified", "lastmod")
 AUTHOR_META = ("article:author", "dable:author", "author", "byl", "parsely-author", "sailthru.author")
 TITLE_META = ("og:title", "twitter:title", "title")
+TIME_ATTRIBUTES = ("datetime", "data-published-time", "data-date-time", "data-published", "data-pubdate")
+TIME_SELECTOR = ", ".join(f"[{a}]" for a in TIME_ATTRIBUTES)
 BYLINE_SELECTOR = (
     'a[rel="author"], [class*="byline"], [class*="reporter"], [class*="writer"], [class*="journalist"], '
     '[class*="author-name"], [class*="authorName"], [class*="author"]'
@@ -42,11 +44,19 @@ BREADCRUMB_SELECTOR = (
     '[class~="navi"], [class~="loc"]'
 )
 SITE_NAME_META = ("og:site_name", "application-name", "twitter:site")
+META_NAMES = {
+    name.lower()
+    for name in (
+        *PUBLISHED_META, *MODIFIED_META, *AUTHOR_META, *TITLE_META, *SITE_NAME_META,
+        "og:type", "og:url", "og:locale", "article:section", "articleSection",
+    )
+}  # fmt: skip
 # characters that look alike in headlines: the visible headline wins over a metadata title differing only here
 LOOK_ALIKE = str.maketrans(
     {"″": '"', "“": '"', "”": '"', "„": '"', "‟": '"', "＂": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'",
      "′": "'", "`": "'", "…": "...", "ㆍ": "·", "・": "·", "•": "·", "–": "-", "—": "-", "―": "-"}
 )  # fmt: skip
+LOOK_ALIKE_CHARS = {chr(c) for c in LOOK_ALIKE} | {"".join(v) for v in LOOK_ALIKE.values()} | set("\"'.·-")
 # zones a non-ISO date string may name: offset in seconds east of UTC
 ZONES = {
     "KST": 9 * 3600, "JST": 9 * 3600, "UTC": 0, "GMT": 0, "Z": 0, "IST": 5 * 3600 + 1800, "CET": 3600,
@@ -57,8 +67,11 @@ _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _SPACES = re.compile(r"\s+")
+AGREEING = 2  # sources that agree on the date: enough, the rest are not read
+CHEAP = 3  # the first sources of a time that are read off what is parsed already
 _UTC = re.compile(r"(?:Z|[+-]00:?00)$")
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_LOOKS_VARY = re.compile("[" + re.escape("".join(LOOK_ALIKE_CHARS)) + "]")
 MIN_TITLE = 8  # characters: shorter, a page's title is the outlet's name or a label, not a headline
 
 
@@ -103,7 +116,7 @@ def _types(item: dict[str, Any]) -> set[str]:
 def json_ld(tree: HTMLTree) -> list[dict[str, Any]]:
     """All JSON-LD nodes of the page, from every block, in document order."""
     nodes: list[dict[str, Any]] = []
-    for script in tree.document.query_selector_all('script[type="application/ld+json"]'):
+    for script in tree.document.query_selector_all('script[type="application/ld+json"]').values():
         nodes.extend(_ld_items(lenient_json(script.text)))
     return nodes
 
@@ -187,11 +200,10 @@ class Markup:
     def __init__(self, tree: HTMLTree) -> None:
         self.document = tree.document
         self._meta: dict[str, str] = {}
-        for tag in self.document.query_selector_all("meta"):
-            key = tag.getattr("property") or tag.getattr("name") or tag.getattr("itemprop")
-            content = tag.getattr("content")
-            if key and content and content.strip():
-                self._meta.setdefault(key.strip().lower(), content.strip())
+        for tag in self.document.query_selector_all("meta[content]").values():
+            key = (tag.getattr("property") or tag.getattr("name") or tag.getattr("itemprop") or "").strip().lower()
+            if key in META_NAMES and (content := tag.getattr("content").strip()):
+                self._meta.setdefault(key, content)
 
     def meta(self, *names: str) -> str | None:
         """The first of the named meta tags that has content (names compared case-insensitively)."""
@@ -199,7 +211,7 @@ class Markup:
 
     def itemprop(self, name: str) -> str | None:
         """A microdata property's value: its content or datetime attribute, else its text."""
-        for node in self.document.query_selector_all(f'[itemprop="{name}"]'):
+        for node in self.document.query_selector_all(f'[itemprop="{name}"]').values():
             if node.tag == "meta":
                 continue  # read with the meta tags
             value = node.getattr("content") or node.getattr("datetime") or node.text
@@ -209,7 +221,7 @@ class Markup:
 
     def microdata_authors(self) -> list[str]:
         names = []
-        for node in self.document.query_selector_all('[itemprop="author"]'):
+        for node in self.document.query_selector_all('[itemprop="author"]').values():
             inner = node.query_selector('[itemprop="name"]')
             value = (inner.getattr("content") or inner.text) if inner else (node.getattr("content") or node.text)
             if value and value.strip():
@@ -217,19 +229,20 @@ class Markup:
         return names
 
     def time_element(self) -> str | None:
-        """The first `<time datetime>` that holds a time of day (a date alone is too weak a hint)."""
-        for node in self.document.query_selector_all("time[datetime]"):
-            value = (node.getattr("datetime") or "").strip()
+        """The first `<time datetime>` (or an element with a data attribute for the publication time, as portals
+        write it) that holds a time of day: a date alone is too weak a hint."""
+        for node in self.document.query_selector_all(TIME_SELECTOR).values():
+            value = next((v.strip() for a in TIME_ATTRIBUTES if (v := node.getattr(a))), "")
             if re.search(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
                 return value
         return None
 
     def headings(self) -> list[str]:
-        return [text for node in self.document.query_selector_all("h1, h2, h3") if (text := _text(node.text))]
+        return [text for node in self.document.query_selector_all("h1, h2, h3").values() if (text := _text(node.text))]
 
     def breadcrumb(self) -> list[str]:
         """The words of a visible breadcrumb (`홈 > 사회 > 노동`), from an element named for one."""
-        for node in self.document.query_selector_all(BREADCRUMB_SELECTOR):
+        for node in self.document.query_selector_all(BREADCRUMB_SELECTOR).values():
             parts = [_text(part) for part in re.split(r"[>›»/]|\s{2,}|\n", node.text or "")]
             words = [p for p in parts if p and len(p) <= 20]
             if 1 <= len(words) <= 5:
@@ -239,7 +252,7 @@ class Markup:
     def byline_elements(self) -> list[str]:
         """The text of the first short element the page marks as its byline (`rel=author`, a class naming the
         byline, reporter, writer or author), for the reporters' reader to take names from."""
-        for node in self.document.query_selector_all(BYLINE_SELECTOR):
+        for node in self.document.query_selector_all(BYLINE_SELECTOR).values():
             text = _text(node.text)
             if text and len(text) <= MAX_BYLINE:
                 return [text]
@@ -255,7 +268,7 @@ class Markup:
         return bool(title and re.search("[가-힣]", title.text or ""))
 
     def canonical(self) -> str | None:
-        for link in self.document.query_selector_all('link[rel="canonical"]'):
+        for link in self.document.query_selector_all('link[rel="canonical"]').values():
             if href := (link.getattr("href") or "").strip():
                 return href
         return None
@@ -276,6 +289,9 @@ _SUFFIX = re.compile(r"^(?P<title>.+?)\s*(?:\s[-|:·<]\s?|\s?[|]\s|::|\s-\s)\s*(
 def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:
     """The title without a trailing ` - 연합뉴스`, ` | KBS 뉴스`: a last segment that names the site (its display
     name, or a word of it) or looks like an outlet's name."""
+    crumbs = title.split(" < ")  # `제목 < 사회 < 기사본문 - 한울신문`: a CMS's headline, section and page kind
+    if len(crumbs) >= 3 or (len(crumbs) == 2 and "기사본문" in crumbs[1]):
+        return crumbs[0].strip()
     match = _SUFFIX.match(title)
     if not match:
         return title
@@ -297,14 +313,16 @@ def headline(markup: Markup, ld_title: str | None, embedded_title: str | None, s
     """The article's headline: the first metadata title (JSON-LD, Open Graph, Twitter, microdata, an embedded
     state, `<title>`), entities decoded and the site's suffix cut off; the visible heading instead where it
     differs from that only in look-alike characters (or the title is the heading plus the suffix)."""
-    candidates = [ld_title, markup.meta(*TITLE_META), markup.itemprop("headline"), embedded_title]
-    found = next((t for c in candidates if (t := _text(c))), None)
+    candidates = (lambda: ld_title, lambda: markup.meta(*TITLE_META), lambda: markup.itemprop("headline"))
+    found = next((t for c in (*candidates, lambda: embedded_title) if (t := _text(c()))), None)
     shown = markup.document.query_selector("title")
     if found is None and shown is not None and (found := _text(shown.text)) and _too_short(found, site_names):
         return None  # `<title>한울신문</title>`: the outlet's name, not a headline
     if found is None:
         return None
     title = strip_site_suffix(found, site_names)
+    if not _LOOKS_VARY.search(found):
+        return title  # nothing in it that a heading could print differently
     keys = {look_alike_key(title), look_alike_key(found)}
     heading = next((h for h in markup.headings() if look_alike_key(h) in keys), None)
     return heading or title
@@ -374,8 +392,8 @@ def page_metadata(tree: HTMLTree, embedded: dict[str, Any] | None = None) -> dic
     return {
         "meta_title": headline(markup, article.get("headline") or article.get("name"), embedded.get("title"), names),
         **_times(article, markup, embedded),
-        "meta_section": _section(article, markup, embedded),
-        "meta_breadcrumb": _breadcrumb(nodes) or markup.breadcrumb(),
+        "meta_section": (section := _section(article, markup, embedded)),
+        "meta_breadcrumb": _breadcrumb(nodes) or ([] if section else markup.breadcrumb()),
         "meta_authors": [r for r in reporters(_author_fields(article, markup, embedded)) if r["name"] != site_name],
         "meta_url": _url(article.get("url")) or markup.canonical() or markup.meta("og:url"),
         "meta_site_name": site_name,
@@ -385,14 +403,19 @@ def page_metadata(tree: HTMLTree, embedded: dict[str, Any] | None = None) -> dic
 
 
 def _times(article: dict[str, Any], markup: Markup, embedded: dict[str, Any]) -> dict[str, str | None]:
-    """meta_published and meta_modified, each weighed across its sources (see _best_time)."""
-    published = (article.get("datePublished"), markup.itemprop("datePublished"), markup.meta(*PUBLISHED_META))
-    published += (markup.time_element(), embedded.get("published"), article.get("dateCreated"))
-    modified = (article.get("dateModified"), markup.itemprop("dateModified"), markup.meta(*MODIFIED_META))
-    korean = markup.korean()
+    """meta_published and meta_modified, each weighed across its sources (see _best_time): first those read off
+    what is parsed already (JSON-LD, meta tags, the embedded state), then those the page is searched for."""
+    published = (
+        lambda: article.get("datePublished"), lambda: markup.meta(*PUBLISHED_META), lambda: embedded.get("published"),
+        lambda: markup.itemprop("datePublished"), markup.time_element, lambda: article.get("dateCreated"),
+    )  # fmt: skip
+    modified = (
+        lambda: article.get("dateModified"), lambda: markup.meta(*MODIFIED_META), lambda: embedded.get("modified"),
+        lambda: markup.itemprop("dateModified"),
+    )  # fmt: skip
     return {
-        "meta_published": _best_time(*published, korean=korean),
-        "meta_modified": _best_time(*modified, embedded.get("modified"), korean=korean),
+        "meta_published": _best_time(published, markup.korean),
+        "meta_modified": _best_time(modified, markup.korean),
     }
 
 
@@ -409,19 +432,28 @@ def _author_fields(article: dict[str, Any], markup: Markup, embedded: dict[str, 
     return found or list(embedded.get("authors") or []) or markup.byline_elements()
 
 
-def _best_time(*values: Any, korean: bool = True) -> str | None:
-    """Of the times the sources state (most trusted first): the first one on the date most of them agree on; and
-    where another source gives the same clock reading labelled UTC, that one (a CMS that stamps its local offset
-    on a UTC clock is a known trap). A time without an offset is Korea time on a Korean page, else taken as UTC."""
-    found = [iso for value in values if value is not None and (iso := iso_time(value)) is not None]
+def _best_time(sources: Sequence[Callable[[], Any]], korean: Callable[[], bool]) -> str | None:
+    """Of the times the sources state (most trusted first, each read only when needed): the first one on the date
+    most of them agree on (the reading ends where AGREEING sources agree, or where the first CHEAP sources agree
+    among themselves); and where another source gives the same clock reading labelled UTC, that one (a CMS that
+    stamps its local offset on a UTC clock is a known trap). A time without an offset is Korea time on a Korean
+    page, else taken as UTC."""
+    found: list[str] = []
+    for number, source in enumerate(sources):
+        if number == CHEAP and found and len({iso[:10] for iso in found}) == 1:
+            break  # the sources read off what is parsed already agree: no need to search the page for more
+        if (value := source()) is not None and (iso := iso_time(value)) is not None:
+            found.append(iso)
+            if sum(f[:10] == iso[:10] for f in found) >= AGREEING:
+                break
     if not found:
         return None
     votes = Counter(iso[:10] for iso in found)
     best = next(iso for iso in found if votes[iso[:10]] == max(votes.values()))
-    utc = next((iso for iso in found if iso[:16] == best[:16] and _UTC.search(iso)), None)
-    chosen = utc or best
-    has_zone = _ZONE.search(chosen) is not None
-    return chosen if korean or has_zone or len(chosen) == 10 else f"{chosen}Z"
+    chosen = next((iso for iso in found if iso[:16] == best[:16] and _UTC.search(iso)), best)
+    if _ZONE.search(chosen) or len(chosen) == len("YYYY-MM-DD") or korean():
+        return chosen
+    return f"{chosen}Z"
 
 
 def _url(value: Any) -> str | None:
