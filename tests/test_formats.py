@@ -48,6 +48,7 @@ def minute(stamp) -> str | None:
         ("입력 2023. 4. 7. 19:13", "2023-04-07 19:13", None, None),
         ("[입력시간 : 2018-09-28 17:32]", "2018-09-28 17:32", None, None),
         ("작성일 2023-03-02 오전 12:40", "2023-03-02 00:40", None, None),
+        ("입력 23.04.07 19:13 최종 업데이트 23.04.07 20:02", "2023-04-07 19:13", "2023-04-07 20:02", None),
     ],
 )
 def test_time_formats_become_korea_time(header, registered, updated, approved):
@@ -87,6 +88,7 @@ def test_a_time_that_cannot_be_read_is_null_with_a_reason():
         (["박하늘 박하늘 기자"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
         (["박하늘 선임기자"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
         (["기자명 박하늘"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
+        (["박하늘 기자 구독"], [("박하늘", None)], "새솔시가 올해 예산안을 발표했다."),
         (
             ["(워싱턴=새벽뉴스) 윤상은 특파원 = 새솔시가 올해 예산안을 발표했다."],
             [("윤상은", None)],
@@ -171,3 +173,11 @@ def test_a_time_line_at_the_top_of_a_page_is_never_its_own_title():
     page, _article = parse_one(f"등록 2024.06.13 17:17\n{BODY}")
     assert page["status"] == "rejected"
     assert page["reason"].startswith("article header without a title")
+
+
+def test_a_date_alone_takes_the_time_the_page_prints_on_that_date():
+    """Never midnight when the page has a time: a print-edition date line, and the time printed further down."""
+    _page, article = parse_one(f"새솔시 예산안 발표\n2024-08-29 10면\n{BODY}\n2024.08.29 14:05 최종 편집")
+    assert minute(article["registered_at"]) == "2024-08-29 14:05"
+    _page, article = parse_one(f"새솔시 예산안 발표\n2024-08-29 10면\n{BODY}\n2024.08.30 09:00 최종 편집")
+    assert minute(article["registered_at"]) == "2024-08-29 00:00"  # another day's time is not this date's

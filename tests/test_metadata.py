@@ -15,6 +15,7 @@ from transforms.metadata import (
     page_metadata,
     registered_domain,
     reporters,
+    shown_headline,
     strip_site_suffix,
 )
 
@@ -187,3 +188,31 @@ def test_htmldate_is_the_last_resort_for_a_time():
         '<p>본문입니다.</p><div class="date">2023-11-03 14:20</div></body></html>'
     )
     assert guessed_time(page) is not None and guessed_time(page).startswith("2023-11-03")
+
+
+@pytest.mark.parametrize(
+    ("heading", "title", "shown"),
+    [
+        ("스쿨존 “우회전 일시정지” 석 달", '스쿨존 "우회전 일시정지" 석 달', True),
+        ("[단독] 가람전자, 해외 공장 착공", "가람전자, 해외 공장 착공", True),
+        ("가람전자, 해외 공장 착공(종합)", "가람전자, 해외 공장 착공", True),
+        ("가람전자, 해외 공장 착공…내년부터 부품 생산", "가람전자, 해외 공장 착공…", True),
+        ("한울일보", "가람전자, 해외 공장 착공", False),
+        ("가람전자, 해외 공장 착공 관련 기사 모음과 독자 의견 게시판", "가람전자, 해외 공장 착공", False),
+    ],
+)
+def test_the_visible_headline_is_the_metadata_title_as_printed(heading, title, shown):
+    assert shown_headline(heading, title, title) is shown
+
+
+@pytest.mark.parametrize(
+    ("heading", "title", "shown"),
+    [
+        ("Sweden drops Assange rape investigation", "Julian Assange: Sweden drops rape investigation", True),
+        ("가람전자, 베트남에 해외 공장 착공", "가람전자 해외 공장 착공…베트남 첫 생산기지", True),
+        ("Why My Friend Became a Grocery Store", "Chasing Instagram Analytics, People Are Becoming Stores", False),
+    ],
+)
+def test_the_h1_is_the_metadata_headline_reworded_a_little(heading, title, shown):
+    assert shown_headline(heading, title, title, fuzzy=True) is shown
+    assert not shown_headline(heading, title, title, fuzzy=False) or heading in title

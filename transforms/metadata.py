@@ -38,6 +38,7 @@ BYLINE_SELECTOR = (
     'a[rel="author"], [class*="byline"], [class*="reporter"], [class*="writer"], [class*="journalist"], '
     '[class*="author-name"], [class*="authorName"], [class*="author"]'
 )
+_KOREAN_BYLINE = re.compile(r"^[가-힣]{2,4}$|기자|특파원|위원|칼럼니스트|평론가|앵커|PD")  # not `구독`, `전체기사`
 MAX_BYLINE = 60  # characters: a longer element is a profile or a list, not a byline
 BREADCRUMB_SELECTOR = (
     '[class*="breadcrumb"], [id*="breadcrumb"], nav[aria-label*="readcrumb"], [class~="location"], [class~="path"], '
@@ -56,7 +57,6 @@ LOOK_ALIKE = str.maketrans(
     {"″": '"', "“": '"', "”": '"', "„": '"', "‟": '"', "＂": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'",
      "′": "'", "`": "'", "…": "...", "ㆍ": "·", "・": "·", "•": "·", "–": "-", "—": "-", "―": "-"}
 )  # fmt: skip
-LOOK_ALIKE_CHARS = {chr(c) for c in LOOK_ALIKE} | {"".join(v) for v in LOOK_ALIKE.values()} | set("\"'.·-")
 # zones a non-ISO date string may name: offset in seconds east of UTC
 ZONES = {
     "KST": 9 * 3600, "JST": 9 * 3600, "UTC": 0, "GMT": 0, "Z": 0, "IST": 5 * 3600 + 1800, "CET": 3600,
@@ -71,7 +71,9 @@ AGREEING = 2  # sources that agree on the date: enough, the rest are not read
 CHEAP = 3  # the first sources of a time that are read off what is parsed already
 _UTC = re.compile(r"(?:Z|[+-]00:?00)$")
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-_LOOKS_VARY = re.compile("[" + re.escape("".join(LOOK_ALIKE_CHARS)) + "]")
+TITLE_LABEL = 30  # characters a metadata title may add around the printed one: `Opinion | `, ` | Editorial`
+SAME_HEADLINE = 0.6  # letter-pair Dice of an h1 and the metadata title above which they are one headline
+HEADLINE_MARK = 12  # characters a printed headline may add to the metadata's: `[단독]`, `(종합2보)`
 MIN_TITLE = 8  # characters: shorter, a page's title is the outlet's name or a label, not a headline
 
 
@@ -237,8 +239,10 @@ class Markup:
                 return value
         return None
 
-    def headings(self) -> list[str]:
-        return [text for node in self.document.query_selector_all("h1, h2, h3").values() if (text := _text(node.text))]
+    def headings(self) -> list[tuple[str, str]]:
+        """(tag, text) of the page's h1 to h3 headings, in document order."""
+        nodes = self.document.query_selector_all("h1, h2, h3").values()
+        return [(node.tag, text) for node in nodes if (text := _text(node.text))]
 
     def breadcrumb(self) -> list[str]:
         """The words of a visible breadcrumb (`홈 > 사회 > 노동`), from an element named for one."""
@@ -254,7 +258,7 @@ class Markup:
         byline, reporter, writer or author), for the reporters' reader to take names from."""
         for node in self.document.query_selector_all(BYLINE_SELECTOR).values():
             text = _text(node.text)
-            if text and len(text) <= MAX_BYLINE:
+            if text and len(text) <= MAX_BYLINE and (not re.search("[가-힣]", text) or _KOREAN_BYLINE.search(text)):
                 return [text]
         return []
 
@@ -283,7 +287,7 @@ def look_alike_key(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.translate(LOOK_ALIKE)).translate(LOOK_ALIKE))
 
 
-_SUFFIX = re.compile(r"^(?P<title>.+?)\s*(?:\s[-|:·<]\s?|\s?[|]\s|::|\s-\s)\s*(?P<site>[^-|:<]{1,30})$")
+_SUFFIX = re.compile(r"^(?P<title>.+?)\s*(?:\s[-–—|:·<]\s?|\s?[|]\s|::|\s-\s)\s*(?P<site>[^-–—|:<]{1,30})$")
 
 
 def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:
@@ -311,8 +315,8 @@ def _too_short(title: str, site_names: list[str]) -> bool:
 
 def headline(markup: Markup, ld_title: str | None, embedded_title: str | None, site_names: list[str]) -> str | None:
     """The article's headline: the first metadata title (JSON-LD, Open Graph, Twitter, microdata, an embedded
-    state, `<title>`), entities decoded and the site's suffix cut off; the visible heading instead where it
-    differs from that only in look-alike characters (or the title is the heading plus the suffix)."""
+    state, `<title>`), entities decoded and the site's suffix cut off; the visible heading instead where it is the
+    same headline as printed (see shown_headline)."""
     candidates = (lambda: ld_title, lambda: markup.meta(*TITLE_META), lambda: markup.itemprop("headline"))
     found = next((t for c in (*candidates, lambda: embedded_title) if (t := _text(c()))), None)
     shown = markup.document.query_selector("title")
@@ -321,11 +325,30 @@ def headline(markup: Markup, ld_title: str | None, embedded_title: str | None, s
     if found is None:
         return None
     title = strip_site_suffix(found, site_names)
-    if not _LOOKS_VARY.search(found):
-        return title  # nothing in it that a heading could print differently
-    keys = {look_alike_key(title), look_alike_key(found)}
-    heading = next((h for h in markup.headings() if look_alike_key(h) in keys), None)
-    return heading or title
+    shown = (text for tag, text in markup.headings() if shown_headline(text, title, found, fuzzy=tag == "h1"))
+    return next(shown, title)
+
+
+def shown_headline(heading: str, title: str, found: str, fuzzy: bool = False) -> bool:
+    """Whether a visible heading is the metadata's headline as the page prints it: the same but for look-alike
+    characters; the title with a short mark added (`[단독]`, `(종합)`) or the heading with a label or the site's
+    name around it (`Opinion | ...`, `... | Editorial`); the whole of a title the metadata cut short (`…`); and,
+    for the page's h1 (`fuzzy`), the same headline reworded a little (most of its letter pairs in common)."""
+    key, keys = look_alike_key(heading), {look_alike_key(title), look_alike_key(found)}
+    short = look_alike_key(title)
+    if key in keys or (short.endswith("...") and len(short) > MIN_TITLE and key.startswith(short.rstrip("."))):
+        return True
+    if len(short) >= MIN_TITLE and short in key and len(key) <= len(short) + HEADLINE_MARK:
+        return True
+    if len(key) >= max(MIN_TITLE, len(short) // 2) and key in short and len(short) <= len(key) + TITLE_LABEL:
+        return True
+    return fuzzy and len(key) >= MIN_TITLE and _dice(key.lower(), short.lower()) >= SAME_HEADLINE
+
+
+def _dice(a: str, b: str) -> float:
+    """Dice coefficient of two strings' sets of letter pairs."""
+    pairs_a, pairs_b = {a[i : i + 2] for i in range(len(a) - 1)}, {b[i : i + 2] for i in range(len(b) - 1)}
+    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b)) if pairs_a and pairs_b else 0.0
 
 
 # --- reporters ----------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from transforms.html import (
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
 from transforms.metadata import guessed_time, registered_domain
-from transforms.timestamps import iso_groups, iso_timestamp
+from transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
 
@@ -129,7 +129,9 @@ def draft(raw: pl.DataFrame, rules: ParseRules) -> Draft:
         .with_columns(url=pl.coalesce("url", "page_url"))
         .drop("page_url")
     )
-    articles = articles.with_columns(site=_site(), site_name=pl.col("site_name").cast(pl.String))
+    articles = never_midnight(articles, readable).with_columns(
+        site=_site(), site_name=pl.col("site_name").cast(pl.String)
+    )
     articles = articles.with_columns(article_id=article_ids(articles))
     weather = (
         weather_readings(
@@ -325,7 +327,7 @@ def _html_articles(lines: pl.DataFrame, html: pl.DataFrame, articles: pl.DataFra
                 pl.col("meta_title").str.strip_chars().replace("", None), pl.col("title").replace("", None)
             ),
             body=pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
-            registered_at=_registration_time(),
+            **_registration_time(),
             updated_at=pl.coalesce("updated_at", iso_timestamp(pl.col("meta_modified"))),
             section=pl.coalesce(
                 valid_section(pl.col("meta_section")),
@@ -417,23 +419,65 @@ def _last_resort_times(articles: pl.DataFrame) -> pl.DataFrame:
         return articles.with_columns(time_guessed=pl.lit(False))
     guessed = missing.select(
         "page_id", guess=iso_groups(pl.col("html").map_elements(guessed_time, return_dtype=pl.String))
-    ).select("page_id", guess=iso_timestamp(pl.col("guess")))
+    ).select(
+        "page_id", guess=iso_timestamp(pl.col("guess")), guess_has_time=pl.col("guess").struct.field("H").is_not_null()
+    )
     return (
         articles.join(guessed, on="page_id", how="left")
-        .with_columns(time_guessed=pl.col("guess").is_not_null(), registered_at=pl.coalesce("registered_at", "guess"))
-        .drop("guess")
+        .with_columns(
+            time_guessed=pl.col("guess").is_not_null(),
+            registered_at=pl.coalesce("registered_at", "guess"),
+            registered_has_time=pl.coalesce("registered_has_time", "guess_has_time"),
+        )
+        .drop("guess", "guess_has_time")
     )
 
 
-def _registration_time() -> pl.Expr:
-    """The visible registration time first; the metadata's where the page shows none, or shows only a date that
-    the metadata gives a time of day for (never midnight when the page has a time)."""
+def _registration_time() -> dict[str, pl.Expr]:
+    """registered_at and registered_has_time (whether its source gave a time of day): the visible registration
+    time first; the metadata's where the page shows none, or shows only a date the metadata gives a time for."""
     meta = iso_timestamp(pl.col("meta_published"))
     meta_has_time = pl.col("meta_published").struct.field("H").is_not_null()
     visible = pl.col("registered_at")
     date_only = ~pl.col("registered_has_time").fill_null(True)
     better = meta.is_not_null() & meta_has_time & date_only & (meta.dt.date() == visible.dt.date())
-    return pl.when(visible.is_null() | better).then(meta).otherwise(visible)
+    use_meta = visible.is_null() | better
+    return {
+        "registered_at": pl.when(use_meta).then(meta).otherwise(visible),
+        "registered_has_time": pl.when(use_meta).then(meta_has_time).otherwise(pl.col("registered_has_time")),
+    }
+
+
+DATE_TIME = (
+    r"(?P<y>\d{4})\s*[./-]\s*(?P<m>\d{1,2})\s*[./-]\s*(?P<d>\d{1,2})\.?\s*(?:\([^)\d]{1,3}\)\s*)?[\[(]?\s*"
+    r"(?:(?P<ampm>오전|오후|AM|PM)\s*)?(?P<H>\d{1,2}):(?P<M>\d{2})"
+)
+
+
+def never_midnight(articles: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
+    """Articles whose registration time came as a date alone (midnight) take the first time of day their page
+    prints on that same date (`2024.08.29 14:05` in a header the layout does not label): never midnight when
+    the page has a time. pages: page_id, text."""
+    dated = articles.filter(~pl.col("registered_has_time").fill_null(True) & pl.col("registered_at").is_not_null())
+    if dated.is_empty():
+        return articles
+    found = (
+        dated.select("page_id", "registered_at")
+        .join(pages.select("page_id", stamp=pl.col("text").str.extract_all(DATE_TIME)), on="page_id")
+        .explode("stamp")
+        .with_columns(stamp=timestamp_from_groups(pl.col("stamp").str.extract_groups(DATE_TIME)))
+        .filter(pl.col("stamp").dt.date() == pl.col("registered_at").dt.date())
+        .group_by("page_id", maintain_order=True)
+        .agg(stamp=pl.col("stamp").first())
+    )
+    return (
+        articles.join(found, on="page_id", how="left")
+        .with_columns(
+            registered_at=pl.coalesce("stamp", "registered_at"),
+            registered_has_time=pl.col("registered_has_time") | pl.col("stamp").is_not_null(),
+        )
+        .drop("stamp")
+    )
 
 
 def _ledger(pages: pl.DataFrame, articles: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:

@@ -18,6 +18,7 @@ def _valid_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
 def date_from_groups(groups: pl.Expr) -> pl.Expr:
     """A Date from a struct with string fields y, m, d; null when absent or not a real date."""
     y, m, d = (_int(groups, f) for f in ("y", "m", "d"))
+    y = pl.when(y < 100).then(y + 2000).otherwise(y)  # `입력 23.04.07 19:13`: a two-digit year is this century's
     # Build through a string so impossible days (2월 30일) become null instead of raising.
     text = pl.format("{}-{}-{}", y, m.cast(pl.String).str.zfill(2), d.cast(pl.String).str.zfill(2))
     return pl.when(_valid_date(y, m, d)).then(text.str.to_date("%Y-%m-%d", strict=False))
