@@ -7,6 +7,8 @@ import polars as pl
 import pytest
 from resiliparse.parse.html import HTMLTree
 
+from newsflow.profiles import load_rules
+from tests.conftest import raw_page
 from transforms.html import html_fields, is_html, valid_section
 from transforms.metadata import (
     guessed_time,
@@ -18,6 +20,7 @@ from transforms.metadata import (
     shown_headline,
     strip_site_suffix,
 )
+from transforms.pages import parse_pages
 
 URL = "https://a.example/1"
 
@@ -216,3 +219,28 @@ def test_the_visible_headline_is_the_metadata_title_as_printed(heading, title, s
 def test_the_h1_is_the_metadata_headline_reworded_a_little(heading, title, shown):
     assert shown_headline(heading, title, title, fuzzy=True) is shown
     assert not shown_headline(heading, title, title, fuzzy=False) or heading in title
+
+
+PARAGRAPHS = "".join(
+    f"<p>{sentence}</p>"
+    for sentence in (
+        "새솔시가 내년 예산안을 12조원 규모로 편성했다고 3일 밝혔다. 올해보다 4.2% 늘어난 규모다.",
+        "시는 노인 일자리 사업에 올해보다 800억원 많은 예산을 배정했고, 시내버스 노선 개편에도 1200억원을 쓰기로 했다.",
+        "시의회는 다음 달 본회의에서 예산안을 심의한다. 일부 의원들은 재정 건전성을 우려하는 목소리를 내고 있다.",
+        '한 시의원은 "세입 전망이 낙관적인 만큼 지방채 발행 계획을 다시 따져봐야 한다"고 말했다.',
+    )
+)
+
+
+def test_an_article_with_no_metadata_and_no_label_takes_its_time_from_htmldate_and_says_so():
+    page = (
+        '<!DOCTYPE html><html lang="ko"><head><title>새솔시 내년 예산 12조원 편성 - 새솔일보</title></head><body>'
+        f'<h1>새솔시 내년 예산 12조원 편성</h1><div class="date">2023-11-03 14:20</div>{PARAGRAPHS}</body></html>'
+    )
+    parsed = parse_pages(raw_page(page), load_rules())
+    page_row, article = parsed.pages.row(0, named=True), parsed.articles.row(0, named=True)
+    assert page_row["status"] == "article"
+    assert article["title"] == "새솔시 내년 예산 12조원 편성"
+    assert article["registered_at"].strftime("%Y-%m-%d %H:%M") == "2023-11-03 14:20"
+    assert "registration time guessed by htmldate" in page_row["reason"]
+    assert "no byline found" in page_row["reason"] and "no section found" in page_row["reason"]

@@ -37,6 +37,8 @@ BYLINES = pl.List(Reporter)
 BLOB_MARKERS = tuple(m for m in MARKERS if m != '"props"')  # __NEXT_DATA__ names the script of a bare JSON blob
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 MIN_BODY, MENU_LINE, MENU_LINES = 250, 30, 10  # characters, characters, lines (see looks_like_a_menu)
+HEADLINE_ITEM = 40  # characters of a list item that is a headline with its lead, as section pages list them
+PARAGRAPH, MIN_ARTICLE = 50, 200  # characters: a Korean paragraph of 50 reads as one of 90 or more in English
 TITLE_WITHIN = 20  # a headline among the extractor's first lines: what comes before it is the page's header
 DECK_CHARS = 60  # a deck line is a short headline-like line; longer ones are paragraphs without a full stop
 DECK_LINES = 3  # more lines before the first sentence: the body is a list, not a deck over paragraphs
@@ -233,14 +235,18 @@ def byline_reporters(classified: pl.DataFrame) -> pl.DataFrame:
 
 
 def has_paragraphs(text: pl.Expr) -> pl.Expr:
-    """True where the visible text has at least two lines as long as a real paragraph (80 characters)."""
-    return text.str.count_matches(r"(?m)^[^\n]{80,}$") >= 2
+    """True where the visible text has at least two lines as long as a real paragraph (PARAGRAPH characters)."""
+    return text.str.count_matches(rf"(?m)^[^\n]{{{PARAGRAPH},}}$") >= 2
 
 
 def is_real_body(body: pl.Expr) -> pl.Expr:
-    """True where a list of paragraphs reads as an article's body: 250 characters or more, one paragraph of 80."""
+    """True where a list of paragraphs reads as an article's body: MIN_ARTICLE characters or more, one paragraph
+    of PARAGRAPH, and not mostly list items."""
     lengths = body.list.eval(pl.element().str.len_chars())
-    return (lengths.list.sum().fill_null(0) >= 250) & (lengths.list.max().fill_null(0) >= 80)
+    item = pl.element().str.contains(r"^[-•·*▶▷]\s") & (pl.element().str.len_chars() >= HEADLINE_ITEM)
+    items = body.list.eval(item.cast(pl.Int32)).list.sum().fill_null(0)
+    long_enough = (lengths.list.sum().fill_null(0) >= MIN_ARTICLE) & (lengths.list.max().fill_null(0) >= PARAGRAPH)
+    return long_enough & (items * 2 <= body.list.len())  # a list of headlines with their leads: a section page
 
 
 CRUMB_ROOTS = ("홈", "Home", "HOME", "home", "메인", "뉴스", "News", "NEWS", "전체", "전체기사")

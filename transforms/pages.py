@@ -24,7 +24,7 @@ from transforms.html import (
 )
 from transforms.layouts import Layout, layout_of_pages
 from transforms.lines import clean_text, page_lines
-from transforms.metadata import guessed_time, registered_domain
+from transforms.metadata import MIN_TITLE, guessed_time, registered_domain
 from transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
 from transforms.weather import capture_dates, weather_readings
 
@@ -303,7 +303,9 @@ def _html_articles(lines: pl.DataFrame, html: pl.DataFrame, articles: pl.DataFra
     others = html.join(by_text.select("page_id"), on="page_id", how="anti")
     by_meta = others.filter(pl.col("meta_is_article") & pl.col("meta_title").is_not_null())
     by_look = others.join(by_meta.select("page_id"), on="page_id", how="anti").filter(
-        pl.col("page_kind").is_null() & pl.col("meta_title").is_not_null() & has_paragraphs(pl.col("text"))
+        pl.col("page_kind").is_null()
+        & (pl.col("meta_title").str.len_chars() >= MIN_TITLE)  # a headline, not a section's name
+        & has_paragraphs(pl.col("text"))
     )
     candidates = pl.concat(
         [by_text, by_meta.select("page_id", by_look=pl.lit(False)), by_look.select("page_id", by_look=pl.lit(True))],
@@ -408,7 +410,8 @@ def _reporter_emails(articles: pl.DataFrame) -> pl.DataFrame:
         .group_by("row", maintain_order=True)
         .agg(reporters=pl.struct("name", "email").filter(pl.col("name").is_not_null()))
     )
-    return articles.with_row_index("row").drop("reporters").join(filled, on="row", how="left").drop("row")
+    joined = articles.with_row_index("row").drop("reporters").join(filled, on="row", how="left").drop("row")
+    return joined.with_columns(pl.col("reporters").fill_null([]))
 
 
 def _last_resort_times(articles: pl.DataFrame) -> pl.DataFrame:
@@ -545,7 +548,9 @@ def _status_and_reason() -> pl.Expr:
 
     not_article = pl.coalesce(
         pl.format("not an article: {}", pl.col("page_kind")),
-        pl.format("no article header (registration time) for {}", layout),
+        pl.when(pl.col("is_html"))
+        .then(pl.format("no article header, article metadata or body of paragraphs ({})", layout))
+        .otherwise(pl.format("no article header (registration time) for {}", layout)),
     )
     return (
         pl.when(pl.col("read_error").fill_null(False))
