@@ -275,5 +275,6 @@ def valid_section(section: pl.Expr) -> pl.Expr:
     value = section.str.strip_chars()
     slug = value.str.contains(r"^[a-z0-9_./-]+$")
     brand = value.str.contains(r"^\S*[A-Za-z]\S*\s+\S")
-    bad = value.is_in(NOT_SECTIONS) | slug | brand | (value.str.len_chars() > 20) | (value == "")
+    no_word = ~value.str.contains(r"[가-힣A-Za-z]")  # a bullet, a separator
+    bad = value.is_in(NOT_SECTIONS) | slug | brand | no_word | (value.str.len_chars() > 20)
     return pl.when(~bad).then(value)

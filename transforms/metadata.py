@@ -40,6 +40,8 @@ BYLINE_SELECTOR = (
 )
 _KOREAN_BYLINE = re.compile(r"^[가-힣]{2,4}$|기자|특파원|위원|칼럼니스트|평론가|앵커|PD")  # not `구독`, `전체기사`
 MAX_BYLINE = 60  # characters: a longer element is a profile or a list, not a byline
+CURRENT_SECTION_SELECTOR = '[aria-current="page"], nav li.on > a, [class*="gnb"] li.on > a, [class*="categor"]'
+MAX_SECTION = 12  # characters: a longer current item or category is a headline or a tab, not a section
 BREADCRUMB_SELECTOR = (
     '[class*="breadcrumb"], [id*="breadcrumb"], nav[aria-label*="readcrumb"], [class~="location"], [class~="path"], '
     '[class~="navi"], [class~="loc"]'
@@ -245,12 +247,17 @@ class Markup:
         return [(node.tag, text) for node in nodes if (text := _text(node.text))]
 
     def breadcrumb(self) -> list[str]:
-        """The words of a visible breadcrumb (`홈 > 사회 > 노동`), from an element named for one."""
+        """The words of a visible breadcrumb (`홈 > 사회 > 노동`), from an element named for one; else the section
+        the page marks as the current one in its menu (`aria-current="page"`, `li.on` in the main menu) or names
+        as the article's category."""
         for node in self.document.query_selector_all(BREADCRUMB_SELECTOR).values():
             parts = [_text(part) for part in re.split(r"[>›»/]|\s{2,}|\n", node.text or "")]
             words = [p for p in parts if p and len(p) <= 20]
             if 1 <= len(words) <= 5:
                 return words
+        for node in self.document.query_selector_all(CURRENT_SECTION_SELECTOR).values():
+            if (text := _text(node.text)) and len(text) <= MAX_SECTION:
+                return [text]
         return []
 
     def byline_elements(self) -> list[str]:
