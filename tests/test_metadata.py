@@ -65,6 +65,8 @@ def test_metadata_times_become_iso_8601(value, iso):
         ("엘제이-류화영 진흙탕 싸움 - Entermedia", [], "엘제이-류화영 진흙탕 싸움"),
         ("수출 8% 반등 - 반도체가 이끌었다", ["한울일보"], "수출 8% 반등 - 반도체가 이끌었다"),
         ("시내버스 노선 전면 개편 < 사회 < 기사본문 - 한울신문", [], "시내버스 노선 전면 개편"),
+        ("시내버스 노선 전면 개편 ｜ 한울경제", [], "시내버스 노선 전면 개편"),
+        ("시내버스 노선 전면 개편 │ 한울일보", [], "시내버스 노선 전면 개편"),
     ],
 )
 def test_a_site_suffix_is_cut_off_a_title_and_nothing_else(title, names, clean):

@@ -294,7 +294,7 @@ def look_alike_key(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.translate(LOOK_ALIKE)).translate(LOOK_ALIKE))
 
 
-_SUFFIX = re.compile(r"^(?P<title>.+?)\s*(?:\s[-–—|:·<]\s?|\s?[|]\s|::|\s-\s)\s*(?P<site>[^-–—|:<]{1,30})$")
+_SUFFIX = re.compile(r"^(?P<title>.+?)\s*(?:\s[-–—|:·<｜│]\s?|\s?[|｜│]\s|::|\s-\s)\s*(?P<site>[^-–—|:<｜│]{1,30})$")
 
 
 def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:

@@ -295,22 +295,10 @@ def _articles(lines: pl.DataFrame, pages: pl.DataFrame, rules: ParseRules) -> pl
 
 
 def _html_articles(lines: pl.DataFrame, html: pl.DataFrame, articles: pl.DataFrame, rules: ParseRules) -> pl.DataFrame:
-    """Article rows of HTML pages. A page is an article by what it is: its layout found an article header on its
-    visible text, its metadata says so (JSON-LD article, og:type article, an embedded article), or, with no kind
-    of list page about it, it has a headline and its body is real paragraphs. Fields come from the metadata
-    first (see html_fields), the visible text confirming and completing them; a missing field stays null."""
-    by_text = articles.join(html.select("page_id"), on="page_id", how="semi")
-    others = html.join(by_text.select("page_id"), on="page_id", how="anti")
-    by_meta = others.filter(pl.col("meta_is_article") & pl.col("meta_title").is_not_null())
-    by_look = others.join(by_meta.select("page_id"), on="page_id", how="anti").filter(
-        pl.col("page_kind").is_null()
-        & (pl.col("meta_title").str.len_chars() >= MIN_TITLE)  # a headline, not a section's name
-        & has_paragraphs(pl.col("text"))
-    )
-    candidates = pl.concat(
-        [by_text, by_meta.select("page_id", by_look=pl.lit(False)), by_look.select("page_id", by_look=pl.lit(True))],
-        how="diagonal_relaxed",
-    ).with_columns(pl.col("by_look").fill_null(False))
+    """Article rows of HTML pages (see _html_candidates for which pages are articles). Fields come from the
+    metadata first (see html_fields and _metadata_first), the visible text confirming and completing them; a
+    missing field stays null."""
+    candidates = _html_candidates(html, articles)
     bodies = _html_bodies(html.join(candidates.select("page_id"), on="page_id", how="semi"), lines, articles, rules)
     bodies = bodies.join(_visible_bylines(lines, candidates, bodies, rules), on="page_id", how="left")
     merged = (
@@ -322,51 +310,63 @@ def _html_articles(lines: pl.DataFrame, html: pl.DataFrame, articles: pl.DataFra
             meta_published=iso_groups(pl.col("meta_published")), meta_modified=iso_groups(pl.col("meta_modified"))
         )
     )
+    scratch = ("html", "html_clean_body", "by_look", "byline_reporters", "visible_bylines", "deck", "lone_emails")
     return (
-        merged.with_columns(
-            site=pl.coalesce(pl.col("site"), pl.col("layout").replace_strict(rules.sites, default="unknown")),
-            title=pl.coalesce(
-                pl.col("meta_title").str.strip_chars().replace("", None), pl.col("title").replace("", None)
-            ),
-            body=pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
-            **_registration_time(),
-            updated_at=pl.coalesce("updated_at", iso_timestamp(pl.col("meta_modified"))),
-            section=pl.coalesce(
-                valid_section(pl.col("meta_section")),
-                valid_section(
-                    pl.col("meta_breadcrumb").list.eval(pl.element().filter(~is_crumb_root(pl.element()))).list.first()
-                ),
-                valid_section(pl.col("section")),
-            ),
-            url=pl.col("meta_url"),
-            site_name=pl.col("meta_site_name"),
-            reporters=pl.when(pl.col("reporters").list.len() > 0)
-            .then("reporters")
-            .when(pl.col("meta_authors").list.len() > 0)
-            .then("meta_authors")
-            .when(pl.col("byline_reporters").list.len() > 0)
-            .then("byline_reporters")
-            .otherwise(pl.col("visible_bylines").fill_null([])),
-            subtitles=pl.when(pl.col("subtitles").list.len() > 0).then("subtitles").otherwise("deck"),
-            captions=pl.col("captions").fill_null([]),
-        )
+        merged.with_columns(**_metadata_first(rules))
         .with_columns(
             paragraph_count=pl.col("body").list.len().cast(pl.Int32),
             char_count=pl.col("body").list.eval(pl.element().str.len_chars()).list.sum().cast(pl.Int32),
         )
         .pipe(_last_resort_times)
         .pipe(_reporter_emails)
-        .drop(
-            "html",
-            "html_clean_body",
-            "by_look",
-            "byline_reporters",
-            "visible_bylines",
-            "deck",
-            "lone_emails",
-            cs.starts_with("meta_"),
-        )
+        .drop(*scratch, cs.starts_with("meta_"))
     )
+
+
+def _html_candidates(html: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """The HTML pages that are articles by what they are, with by_look: their layout found an article header on
+    their visible text, or their metadata says so (JSON-LD article, og:type article, an embedded article), or
+    (by_look) with no kind of list page about them they have a headline and lines of paragraph length, to be
+    confirmed by their body (is_real_body)."""
+    by_text = articles.join(html.select("page_id"), on="page_id", how="semi")
+    others = html.join(by_text.select("page_id"), on="page_id", how="anti")
+    by_meta = others.filter(pl.col("meta_is_article") & pl.col("meta_title").is_not_null())
+    by_look = others.join(by_meta.select("page_id"), on="page_id", how="anti").filter(
+        pl.col("page_kind").is_null()
+        & (pl.col("meta_title").str.len_chars() >= MIN_TITLE)  # a headline, not a section's name
+        & has_paragraphs(pl.col("text"))
+    )
+    return pl.concat(
+        [by_text, by_meta.select("page_id", by_look=pl.lit(False)), by_look.select("page_id", by_look=pl.lit(True))],
+        how="diagonal_relaxed",
+    ).with_columns(pl.col("by_look").fill_null(False))
+
+
+def _metadata_first(rules: ParseRules) -> dict[str, pl.Expr]:
+    """An HTML article's fields: the page's metadata first, then its visible text (the layout's columns), then
+    the bylines among the body's and the page's lines."""
+    crumbs = pl.col("meta_breadcrumb").list.eval(pl.element().filter(~is_crumb_root(pl.element()))).list.first()
+    return {
+        "site": pl.coalesce(pl.col("site"), pl.col("layout").replace_strict(rules.sites, default="unknown")),
+        "title": pl.coalesce(
+            pl.col("meta_title").str.strip_chars().replace("", None), pl.col("title").replace("", None)
+        ),
+        "body": pl.when(pl.col("html_clean_body").list.len() > 0).then("html_clean_body").otherwise("body"),
+        **_registration_time(),
+        "updated_at": pl.coalesce("updated_at", iso_timestamp(pl.col("meta_modified"))),
+        "section": pl.coalesce(*(valid_section(c) for c in (pl.col("meta_section"), crumbs, pl.col("section")))),
+        "url": pl.col("meta_url"),
+        "site_name": pl.col("meta_site_name"),
+        "reporters": pl.when(pl.col("reporters").list.len() > 0)
+        .then("reporters")
+        .when(pl.col("meta_authors").list.len() > 0)
+        .then("meta_authors")
+        .when(pl.col("byline_reporters").list.len() > 0)
+        .then("byline_reporters")
+        .otherwise(pl.col("visible_bylines").fill_null([])),
+        "subtitles": pl.when(pl.col("subtitles").list.len() > 0).then("subtitles").otherwise("deck"),
+        "captions": pl.col("captions").fill_null([]),
+    }
 
 
 def _visible_bylines(
