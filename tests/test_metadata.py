@@ -9,7 +9,7 @@ from resiliparse.parse.html import HTMLTree
 
 from newsflow.profiles import load_rules
 from tests.conftest import raw_page
-from transforms.html import html_fields, is_html, valid_section
+from transforms.html import extracted_body, html_fields, is_html, valid_section
 from transforms.metadata import (
     guessed_time,
     iso_time,
@@ -246,3 +246,14 @@ def test_an_article_with_no_metadata_and_no_label_takes_its_time_from_htmldate_a
     assert article["registered_at"].strftime("%Y-%m-%d %H:%M") == "2023-11-03 14:20"
     assert "registration time guessed by htmldate" in page_row["reason"]
     assert "no byline found" in page_row["reason"] and "no section found" in page_row["reason"]
+
+
+def test_a_body_split_into_containers_of_one_class_is_extracted_whole():
+    part = "".join(f"<p>{sentence}</p>" for sentence in ("가" * 120, "나" * 120, "다" * 120, "라" * 120))
+    later = part.replace("가", "마").replace("나", "바").replace("다", "사").replace("라", "아")
+    page = (
+        '<html><body><div class="grid"><div class="story body">' + part + '</div></div><div class="ad">광고</div>'
+        '<div class="grid"><div class="story body">' + later + "</div></div></body></html>"
+    )
+    body = extracted_body(page)
+    assert body[0] == "가" * 120 and body[-1] == "아" * 120 and len(body) == 8

@@ -39,6 +39,8 @@ EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 MIN_BODY, MENU_LINE, MENU_LINES = 250, 30, 10  # characters, characters, lines (see looks_like_a_menu)
 HEADLINE_ITEM = 40  # characters of a list item that is a headline with its lead, as section pages list them
 PARAGRAPH, MIN_ARTICLE = 50, 200  # characters: a Korean paragraph of 50 reads as one of 90 or more in English
+BODY_PART_XPATH = "//div[contains(@class, 'body') or contains(@class, 'article-content')]"
+BODY_PART_CHARS = 400  # characters a container of the story holds at least: less is a card or a teaser
 TITLE_WITHIN = 20  # a headline among the extractor's first lines: what comes before it is the page's header
 DECK_CHARS = 60  # a deck line is a short headline-like line; longer ones are paragraphs without a full stop
 DECK_LINES = 3  # more lines before the first sentence: the body is a list, not a deck over paragraphs
@@ -87,12 +89,28 @@ def parse(document: str) -> Any:
     from trafilatura.utils import load_html
 
     tree = load_html(document)
-    if tree is not None and tree.tag == "html":
-        return tree
-    try:
-        return lxml_html.document_fromstring(document)
-    except (ValueError, lxml_html.etree.ParserError):
-        return None
+    if tree is None or tree.tag != "html":
+        try:
+            tree = lxml_html.document_fromstring(document)
+        except (ValueError, lxml_html.etree.ParserError):
+            return None
+    return joined_body_parts(tree)
+
+
+def joined_body_parts(tree: Any) -> Any:
+    """The tree with an article body the page splits into several containers of one class (the story, an ad
+    rail, the story again) joined into the first of them: the extractor keeps one container."""
+    parts: dict[str, list[Any]] = {}
+    for node in tree.xpath(BODY_PART_XPATH):
+        if len(node.text_content()) >= BODY_PART_CHARS:
+            parts.setdefault(node.get("class"), []).append(node)
+    for first, *rest in (nodes for nodes in parts.values() if len(nodes) > 1):
+        if any(first in node.iterancestors() or node in first.iterancestors() for node in rest):
+            continue  # nested: one container, not parts
+        for node in rest:
+            first.extend(list(node))
+            node.getparent().remove(node)
+    return tree
 
 
 def body_paragraphs(tree: Any, fast: bool = True) -> list[str]:
