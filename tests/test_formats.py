@@ -112,6 +112,7 @@ def test_bylines_give_names_without_outlet_place_or_brackets(lines, reporters, f
         ("양지호 기자 (jiho@example.com)", ("양지호", "jiho@example.com")),
         ("이남경 새벽스포츠 기자(namgyeong@example.com)", ("이남경", "namgyeong@example.com")),
         ("칼럼니스트 박생강 saenggang@example.com", ("박생강", "saenggang@example.com")),
+        ("정하늘 칼럼니스트 haneul@example.com", ("정하늘", "haneul@example.com")),
     ],
 )
 def test_a_closing_byline_keeps_the_email_beside_the_name(last_line, reporter):
