@@ -37,6 +37,7 @@ BYLINES = pl.List(Reporter)
 BLOB_MARKERS = tuple(m for m in MARKERS if m != '"props"')  # __NEXT_DATA__ names the script of a bare JSON blob
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 MIN_BODY, MENU_LINE, MENU_LINES = 250, 30, 10  # characters, characters, lines (see looks_like_a_menu)
+LIST_ITEM = r"^[-•·*▶▷]\s"  # a line the extractor gives for a list item
 HEADLINE_ITEM = 40  # characters of a list item that is a headline with its lead, as section pages list them
 PARAGRAPH, MIN_ARTICLE = 50, 200  # characters: a Korean paragraph of 50 reads as one of 90 or more in English
 BODY_PART_XPATH = "//div[contains(@class, 'body') or contains(@class, 'article-content')]"
@@ -216,8 +217,10 @@ def html_bodies(html: pl.DataFrame, layouts: Sequence[Layout], header: pl.DataFr
         .with_columns(position=pl.int_range(pl.len()).over("page_id"))
         .with_columns(in_deck=(pl.col("position") < first_sentence) & (first_sentence <= DECK_LINES))
     )
+    listed = pl.col("paragraph").str.contains(LIST_ITEM)  # above the story: links to other stories, no deck
     parts = kept.group_by("page_id", maintain_order=True).agg(
-        body=pl.col("paragraph").filter(~pl.col("in_deck")), deck=pl.col("paragraph").filter("in_deck")
+        body=pl.col("paragraph").filter(~pl.col("in_deck")),
+        deck=pl.col("paragraph").filter(pl.col("in_deck") & ~listed),
     )
     lone_emails = (
         classified.filter(~ended & pl.col("line").str.contains(f"^{EMAIL}$"))
@@ -261,7 +264,7 @@ def is_real_body(body: pl.Expr) -> pl.Expr:
     """True where a list of paragraphs reads as an article's body: MIN_ARTICLE characters or more, one paragraph
     of PARAGRAPH, and not mostly list items."""
     lengths = body.list.eval(pl.element().str.len_chars())
-    item = pl.element().str.contains(r"^[-•·*▶▷]\s") & (pl.element().str.len_chars() >= HEADLINE_ITEM)
+    item = pl.element().str.contains(LIST_ITEM) & (pl.element().str.len_chars() >= HEADLINE_ITEM)
     items = body.list.eval(item.cast(pl.Int32)).list.sum().fill_null(0)
     long_enough = (lengths.list.sum().fill_null(0) >= MIN_ARTICLE) & (lengths.list.max().fill_null(0) >= PARAGRAPH)
     return long_enough & (items * 2 <= body.list.len())  # a list of headlines with their leads: a section page
