@@ -161,10 +161,11 @@ def _breadcrumb(line: pl.Expr) -> pl.Expr:
     return pl.when(short).then(parts)
 
 
-def _reporters(roles: pl.DataFrame) -> pl.DataFrame:
-    """page_id -> reporters: list of {name, email}, in order of first appearance."""
+def bylined_reporters(classified: pl.DataFrame) -> pl.DataFrame:
+    """page_id -> reporters: list of {name, email} of the byline lines among classified lines (classify_lines),
+    each name once, in order of first appearance, with the first email printed beside it."""
     return (
-        roles.filter(pl.col("in_article") & pl.col("byline_names").is_not_null())
+        classified.filter(pl.col("byline_names").is_not_null())
         .select(
             "page_id",
             "line_no",
@@ -232,7 +233,7 @@ def parse_articles(lines: pl.DataFrame, layouts: Sequence[Layout]) -> pl.DataFra
     )
     crumb = pl.when(~pl.col("title_after")).then(pl.col("crumb"))
     return (
-        heads.join(_reporters(roles), on="page_id", how="left")
+        heads.join(bylined_reporters(roles.filter("in_article")), on="page_id", how="left")
         .join(_captions(roles), on="page_id", how="left")
         .with_columns(
             section=pl.coalesce(pl.col("time_section").replace("", None), crumb.list.get(0, null_on_oob=True)),

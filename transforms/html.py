@@ -16,7 +16,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
 from newsflow.schema import Reporter
-from transforms.articles import ROLE_WORDS, classify_by_layout
+from transforms.articles import bylined_reporters, classify_by_layout
 from transforms.embedded import MARKERS, embedded_article
 from transforms.layouts import Layout
 from transforms.metadata import page_metadata
@@ -243,16 +243,9 @@ def is_sentence(line: pl.Expr) -> pl.Expr:
 
 
 def byline_reporters(classified: pl.DataFrame) -> pl.DataFrame:
-    """page_id -> byline_reporters: {name, email} of the byline lines among classified lines, each name once."""
-    return (
-        classified.filter(pl.col("byline_names").is_not_null())
-        .select("page_id", "line_no", email="byline_email", name=pl.col("byline_names").str.split(" "))
-        .explode("name")
-        .filter(pl.col("name").str.len_chars() >= 2, ~pl.col("name").is_in(ROLE_WORDS))
-        .unique(["page_id", "name"], keep="first", maintain_order=True)
-        .group_by("page_id", maintain_order=True)
-        .agg(byline_reporters=pl.struct("name", "email"))
-    )
+    """page_id -> byline_reporters: the reporters of the byline lines among classified lines (see
+    transforms.articles.bylined_reporters)."""
+    return bylined_reporters(classified).rename({"reporters": "byline_reporters"})
 
 
 def has_paragraphs(text: pl.Expr) -> pl.Expr:

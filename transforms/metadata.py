@@ -17,6 +17,8 @@ from typing import Any
 
 from resiliparse.parse.html import HTMLTree
 
+from transforms.timestamps import ISO_PATTERN
+
 ARTICLE_TYPES = {
     t.lower()
     for t in (
@@ -67,7 +69,7 @@ ZONES = {
 }  # fmt: skip
 _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO = re.compile(ISO_PATTERN)  # the shape transforms.timestamps reads into a timestamp
 _SPACES = re.compile(r"\s+")
 AGREEING = 2  # sources that agree on the date: enough, the rest are not read
 CHEAP = 3  # the first sources of a time that are read off what is parsed already

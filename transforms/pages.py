@@ -391,7 +391,7 @@ def _reporter_emails(articles: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("row")
         .explode("reporter")
         .unnest("reporter")
-        .with_columns(position=pl.int_range(pl.len()).over("row"), count=pl.len().over("row"))
+        .with_columns(count=pl.len().over("row"))
     )
     bylines = pl.concat(
         [
