@@ -27,7 +27,17 @@ from flows.report import write_run_report
 from flows.sources import Listing, batched, discover, take_listing, unchanged_files
 from flows.workers import Workers, rules_of
 from newsflow.faults import halt_point
-from newsflow.schema import ARTICLES, ENTITIES, PAGE_STATUSES, PAGES, QUARANTINE, STAMPS, TABLES, WEATHER_SNAPSHOTS
+from newsflow.schema import (
+    ARTICLES,
+    ENTITIES,
+    PAGE_STATUSES,
+    PAGES,
+    QUARANTINE,
+    RUNS,
+    STAMPS,
+    TABLES,
+    WEATHER_SNAPSHOTS,
+)
 from transforms.pages import (
     KNOWN_SCHEMA,
     Parsed,
@@ -35,8 +45,8 @@ from transforms.pages import (
     settle,
     version_keys,
 )
-from warehouse.catalog import refresh_catalog
 from warehouse.store import DATA_DOCS, Warehouse
+from warehouse.transaction import RunTransaction
 
 VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
 # Settled batches are validated and landed together once they hold this many pages (and at the end of the run):
@@ -58,6 +68,7 @@ class RunSummary:
     quarantined: int = 0
     validation_success: bool = True
     full_refresh: bool = False
+    snapshot: int | None = None  # the lake's snapshot the run committed
     report: str | None = None  # the run's HTML report
     data_docs: str | None = None  # the Data Docs index page
     seconds: float = 0.0
@@ -94,22 +105,18 @@ def validate_tables(tables: dict[str, pl.DataFrame], validator: Validator) -> di
     }
 
 
-@task(name="land-batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def land_batch(store: Warehouse, run_id: str, part: int, tables: dict[str, pl.DataFrame]) -> None:
-    """Write a batch's rows as part `part` of the run: invisible to readers until the run commits."""
-    store.write_tables(run_id, tables, part)
+# No retries on the two tasks below: they write inside the run's one transaction, which a failed statement
+# aborts; the run fails whole and the next run does its work.
+@task(name="land-batch", cache_policy=NO_CACHE)
+def land_batch(tx: RunTransaction, tables: dict[str, pl.DataFrame]) -> None:
+    """Insert a batch's rows in the run's transaction: invisible to readers until the run commits."""
+    tx.insert(tables)
 
 
-@task(name="commit-run", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def commit_run(store: Warehouse, run_id: str, run_row: pl.DataFrame) -> None:
-    """Write the run's runs row (the commit), then rebuild the catalog; if the catalog cannot be built the run's
-    files are removed again, so the warehouse keeps its previous state."""
-    store.commit(run_id, run_row)
-    try:
-        refresh_catalog(store)
-    except Exception:
-        store.discard(run_id)
-        raise
+@task(name="commit-run", cache_policy=NO_CACHE)
+def commit_run(tx: RunTransaction, run_id: str, run_row: pl.DataFrame) -> int:
+    """Insert the run's runs row and commit the run's transaction: one new snapshot of every table."""
+    return tx.commit(run_id, run_row)
 
 
 @task(name="publish-reports", cache_policy=NO_CACHE)
@@ -146,6 +153,7 @@ def ingest(
     full_refresh: bool = False,
     in_flight: int = 2,
     checksum: bool = False,
+    catalog: str | None = None,
 ) -> RunSummary:
     """Ingest raw pages from the sources into the warehouse; returns the run's summary. One run writes a
     warehouse at a time: a second one waits for the first (up to `lock_timeout` seconds), then skips what the
@@ -157,11 +165,12 @@ def ingest(
     memory holds a few batches.
 
     A page file whose size and modification time match the ledger's stamp of it is skipped unread; `checksum`
-    reads and hashes every file instead (an unchanged one is still skipped, by its hash). Started by
+    reads and hashes every file instead (an unchanged one is still skipped, by its hash). `catalog`: the
+    warehouse's DuckLake catalog (warehouse.store.Warehouse.at). Started by
     `newsflow run`, the flow takes the listing of the sources (refs and file stats) the command made while
     Prefect's server booted, unless it had to wait for the warehouse: then it lists them again."""
     logger = get_run_logger()
-    store = Warehouse.at(warehouse)
+    store = Warehouse.at(warehouse, catalog)
     listing = take_listing(sources)  # `newsflow run` listed the sources while Prefect's server booted
 
     def waiting(holder: str) -> None:
@@ -169,8 +178,10 @@ def ingest(
         listing = None  # the sources are listed again once the warehouse is free: pages added meanwhile are in
         logger.info("waiting for the warehouse: %s is writing to it", holder)
 
-    with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
-        return _ingest(store, sources, listing, batch_size, profiles_dir, workers, full_refresh, in_flight, checksum)
+    with store.writer_lock(timeout=lock_timeout, on_wait=waiting), RunTransaction(store) as tx:
+        if tx.orphans_removed:
+            logger.warning("removed %d data files of runs that never committed", tx.orphans_removed)
+        return _ingest(tx, sources, listing, batch_size, profiles_dir, workers, full_refresh, in_flight, checksum)
 
 
 def with_runner(task_runner: TaskRunner) -> Flow:
@@ -179,7 +190,7 @@ def with_runner(task_runner: TaskRunner) -> Flow:
 
 
 def _ingest(
-    store: Warehouse,
+    tx: RunTransaction,
     sources: list[str],
     listing: Listing | None,
     batch_size: int,
@@ -192,14 +203,13 @@ def _ingest(
     logger = get_run_logger()
     started, clock, watch = datetime.now(UTC), time.perf_counter(), Stopwatch()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    removed = store.remove_uncommitted()
-    if removed:
-        logger.warning("removed %d files of runs that never committed", len(removed))
+    store = tx.store
     with watch.stage("discover"):
         refs = listing.refs if listing else discover(sources)
-        # a full refresh ingests everything again and, once committed, replaces every earlier run's rows
-        known = pl.DataFrame(schema=KNOWN_SCHEMA) if full_refresh else store.known_pages()
-        stamps = store.file_stamps()
+        if full_refresh:  # everything is ingested again and, once committed, replaces every earlier run's rows
+            tx.clear([name for name in TABLES if name != RUNS.name])
+        known = tx.known_pages() if not full_refresh else pl.DataFrame(schema=KNOWN_SCHEMA)
+        stamps = tx.file_stamps()
         if full_refresh or checksum:
             unchanged: set[str] = set()
         else:  # the listing's stats, taken while Prefect's server booted; else the stamped files are stat'ed now
@@ -220,7 +230,7 @@ def _ingest(
     )
 
     validator = Validator(references={"stations": rules_of(profiles_dir).stations})
-    landing = Landing(store, run_id, started, validator, summary, watch, known, stamps)
+    landing = Landing(tx, run_id, started, validator, summary, watch, known, stamps)
     batches = list(batched([ref for ref in refs if ref not in unchanged], batch_size))
     # Each batch's frames end in reference cycles (Prefect's and GX's objects) that only a full collection frees,
     # so one runs after every batch. Frozen, the objects from before the batches (imports, Prefect's state: some
@@ -237,12 +247,11 @@ def _ingest(
             landing.land()
     finally:
         gc.unfreeze()
-    halt_point("landed-tables")
     validations = landing.validations()
     summary.validation_success = all(v.success for v in validations.values())
     with watch.stage("land"):
         summary.seconds = time.perf_counter() - clock
-        commit_run(store, run_id, _run_row(summary, sources, started, watch.seconds))
+        summary.snapshot = commit_run(tx, run_id, _run_row(summary, sources, started, watch.seconds))
     with watch.stage("report"):
         markdown = publish_reports(store, run_id, validator, validations, summary)
     _publish_artifacts(summary, markdown)
@@ -273,7 +282,7 @@ class Landing:
 
     def __init__(
         self,
-        store: Warehouse,
+        tx: RunTransaction,
         run_id: str,
         started: datetime,
         validator: Validator,
@@ -282,7 +291,7 @@ class Landing:
         known: pl.DataFrame,
         stamps: pl.DataFrame,
     ) -> None:
-        self.store, self.run_id, self.started = store, run_id, started
+        self.tx, self.run_id, self.started = tx, run_id, started
         self.validator, self.summary, self.watch, self.known = validator, summary, watch, known
         self.stamps = stamps  # the quick check's stamps (source, file_size, file_mtime_ns) from before the run
         self.results: dict[str, list[ExpectationResult]] = {name: [] for name in VALIDATED}
@@ -329,7 +338,7 @@ class Landing:
             validations = validate_tables(tables, self.validator)
         landed = _tables_to_land(self.run_id, self.started, validations)
         with self.watch.stage("land"):
-            land_batch(self.store, self.run_id, self.part, landed)
+            land_batch(self.tx, landed)
         for name, validation in validations.items():
             self.results[name].extend(validation.results)
         for status in PAGE_STATUSES:
@@ -347,7 +356,7 @@ class Landing:
         if new.is_empty():
             return
         with self.watch.stage("land"):
-            land_batch(self.store, self.run_id, part, {STAMPS.name: new.with_columns(run_id=pl.lit(self.run_id))})
+            land_batch(self.tx, {STAMPS.name: new.with_columns(run_id=pl.lit(self.run_id))})
         self.summary.rows[STAMPS.name] = self.summary.rows.get(STAMPS.name, 0) + new.height
         self.last += f", {new.height} files stamped again"
 

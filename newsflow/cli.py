@@ -1,4 +1,4 @@
-"""The `newsflow` command line: run, serve, deploy, extract, entities, sql, compact, status, report.
+"""The `newsflow` command line: run, serve, deploy, extract, entities, sql, compact, status, attach, report.
 
 Exit codes: 0 the run completed; 1 it failed (the warehouse keeps its previous state); 2 usage or
 configuration error; 3 with --strict, when anything was rejected or quarantined.
@@ -67,17 +67,23 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _store(location: str) -> Any:
+def _store(location: str, catalog: str | None = None) -> Any:
     """The Warehouse at a folder or URL, its storage checked: exit 2 with one line when the protocol is unknown,
-    the bucket does not exist or the credentials are refused."""
+    the catalog setting is wrong, the bucket does not exist or the credentials are refused."""
     from warehouse.store import Warehouse, WarehouseError
 
     try:
-        store = Warehouse.at(location)
+        store = Warehouse.at(location, catalog)
         store.check()
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     return store
+
+
+def _where(warehouse: str | None) -> tuple[str, str | None]:
+    """The warehouse location and catalog setting, from the option and the environment."""
+    settings = _settings(warehouse)
+    return settings.warehouse, settings.catalog
 
 
 def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Settings:
@@ -89,7 +95,7 @@ def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Set
 def _checked_inputs(sources: list[str], settings: Settings) -> Any:
     """The run's warehouse, once it is reachable and the sources and layout profiles are checked (exit 2 with
     one line otherwise)."""
-    store = _store(settings.warehouse)
+    store = _store(settings.warehouse, settings.catalog)
     _check_sources(sources, settings, for_run=True)
     return store
 
@@ -176,6 +182,7 @@ def run(
             summary = flow(
                 sources,
                 warehouse=store.location,
+                catalog=str(store.catalog),
                 batch_size=batch_size or settings.batch_size,
                 in_flight=in_flight,
                 workers=processes,
@@ -204,7 +211,7 @@ def _print_summary(summary: Any) -> None:
     console.print(table)
     verdict = "passed" if summary.validation_success else "had failures (see the report)"
     console.print(f"validation {verdict}; {summary.quarantined} rows quarantined")
-    console.print(f"warehouse: {summary.warehouse}  (catalog: {summary.warehouse}/warehouse.duckdb)", highlight=False)
+    console.print(f"warehouse: {summary.warehouse}  (snapshot {summary.snapshot})", highlight=False)
     console.print(f"run report: {summary.report or 'not written (see the log)'}", highlight=False)
     nothing_validated = not summary.data_docs and not summary.rows.get("pages")
     docs = "none yet: no page has been validated" if nothing_validated else "not built (see the log)"
@@ -283,19 +290,27 @@ def sql(
     ] = None,
     warehouse: WarehouseOption = None,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Answer from the warehouse as it was after a run (its run id), at a snapshot (its id, see "
+            "`newsflow status`) or at a time (ISO 8601, Korea time unless it has an offset).",
+        ),
+    ] = None,
 ) -> None:
     """Query the warehouse with DuckDB SQL over a read-only connection."""
     import duckdb
 
-    from warehouse.catalog import ReadOnlyError
+    from warehouse.catalog import HistoryError, ReadOnlyError
     from warehouse.catalog import query as run_query
 
     if (query is None) == (file is None):
         raise _fail("give either a QUERY or --file FILE", EXIT_USAGE)
     text = query if query is not None else file.read_text(encoding="utf-8")
     try:
-        result = run_query(_store(_settings(warehouse).warehouse), text)
-    except (FileNotFoundError, ReadOnlyError) as exc:
+        result = run_query(_store(*_where(warehouse)), text, at=at)
+    except (FileNotFoundError, ReadOnlyError, HistoryError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except duckdb.Error as exc:
         raise _fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
@@ -319,48 +334,86 @@ def compact(
         float | None,
         typer.Option(min=0, help="Seconds to wait for a run writing the same warehouse (default 3600)."),
     ] = None,
+    keep_days: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="History to keep, in days: older snapshots (and files only they use) are dropped, so `sql --at` "
+            "reaches back this far; the latest snapshot is always kept.",
+        ),
+    ] = 30.0,
 ) -> None:
-    """Merge the small files of many runs into one file per table partition, atomically; contents do not change."""
+    """Merge small data files and drop history older than --keep-days (DuckLake maintenance); contents do not change."""
     settings = _settings(warehouse)
-    store = _store(settings.warehouse)
-    if not store.exists("runs"):
+    store = _store(settings.warehouse, settings.catalog)
+    if not store.has_catalog:
         raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
     configure_prefect()
     from flows.compact import compact as compact_flow
 
     try:
-        summary = compact_flow(warehouse=store.location, lock_timeout=settings.lock_timeout if wait is None else wait)
+        summary = compact_flow(
+            warehouse=store.location,
+            catalog=str(store.catalog),
+            lock_timeout=settings.lock_timeout if wait is None else wait,
+            keep_days=keep_days,
+        )
     except Exception as exc:
         raise _fail(
             f"compaction failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED
         ) from None
-    if summary.runs_merged:
-        console.print(
-            f"merged {summary.runs_merged} runs: {summary.files_before} files -> {summary.files_after} "
-            f"({summary.rows} rows, {summary.seconds:.1f} s)",
-            highlight=False,
-        )
-    else:
-        console.print(f"nothing to compact ({summary.files_before} files)", highlight=False)
+    console.print(
+        f"{summary.files_before} data files -> {summary.files_after}; {summary.snapshots_expired} snapshots older "
+        f"than {keep_days:g} days expired, {summary.files_deleted} files deleted ({summary.seconds:.1f} s)",
+        highlight=False,
+    )
 
 
 @app.command()
 def status(warehouse: WarehouseOption = None) -> None:
-    """Show per table the row count, file count, size and last run."""
+    """Show per table the row count, data files and size, then the snapshots with the runs that made them."""
     from newsflow.schema import TABLES
+    from warehouse.catalog import snapshots
 
-    store = _store(_settings(warehouse).warehouse)
-    if not store.exists():
+    store = _store(*_where(warehouse))
+    if not store.has_catalog:
         raise _fail(f"no warehouse at {store.location}", EXIT_USAGE)
-    table = Table(title=store.location)
+    table = Table(title=f"{store.location} (catalog {store.catalog})")
     for name in ("table", "rows", "files", "bytes", "last run"):
         table.add_column(name, justify="left" if name in ("table", "last run") else "right")
-    for name in TABLES:
-        frame = store.read(name)
-        files = store.files(name)
-        last = frame["run_id"].max() if frame.height else "-"
-        table.add_row(name, str(frame.height), str(len(files)), str(sum(store.size(f) for f in files)), last)
+    with store.connect(read_only=True) as con:
+        for name in TABLES:
+            frame = store.read(name, ["run_id"], con)
+            files = store.files(name, con)
+            last = frame["run_id"].max() if frame.height else "-"
+            table.add_row(name, str(frame.height), str(len(files)), str(sum(size for _, size in files)), last)
     console.print(table)
+    history = Table(title="snapshots (newsflow sql --at SNAPSHOT or RUN_ID)")
+    for name in ("snapshot", "time (KST)", "run", "kind"):
+        history.add_column(name, justify="right" if name == "snapshot" else "left")
+    for row in snapshots(store).iter_rows(named=True):
+        when = row["snapshot_time"].strftime("%Y-%m-%d %H:%M:%S")
+        history.add_row(str(row["snapshot_id"]), when, row["run_id"] or "-", row["kind"] or "maintenance")
+    console.print(history)
+
+
+@app.command()
+def attach(
+    warehouse: WarehouseOption = None,
+    alias: Annotated[str, typer.Option(help="Name the warehouse is attached under.")] = "news",
+) -> None:
+    """Print the two lines of SQL that attach the warehouse read-only in any DuckDB client on this machine.
+
+    For example `duckdb -cmd "$(newsflow attach)"`, then `FROM news.articles`; in Python,
+    `duckdb.connect().execute(lines)`. The extensions load from newsflow's wheels: nothing is downloaded."""
+    from warehouse.lake import attach_sql
+
+    store = _store(*_where(warehouse))
+    if not store.has_catalog:
+        raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
+    if not alias.isidentifier():
+        raise _fail(f"--alias {alias!r} is not a plain SQL name", EXIT_USAGE)
+    sys.stdout.write(attach_sql(store, alias))
 
 
 @app.command()
@@ -371,7 +424,7 @@ def report(
     """Print where the latest run report (HTML) and the Great Expectations Data Docs are."""
     from warehouse.store import DATA_DOCS, REPORTS
 
-    store = _store(_settings(warehouse).warehouse)
+    store = _store(*_where(warehouse))
     latest, docs = store.url(REPORTS, "latest.html"), store.url(DATA_DOCS, "index.html")
     if not store.exists(REPORTS, "latest.html"):
         raise _fail(f"no report yet at {latest}: run `newsflow run` first", EXIT_USAGE)

@@ -2,8 +2,8 @@
 
 With NEWSFLOW_HALT_AT=<point> in the environment, a run that reaches `halt_point(<point>)` writes its pid to the
 file NEWSFLOW_HALT_MARKER names (when set) and sleeps until it is killed. Unset, `halt_point` does nothing.
-Points: `parsed` (the first batch is parsed), `landed-tables` (every table file of the run is written, its
-commit is not), `catalog` (the run is committed, the new catalog is built but not yet in place).
+Points: `parsed` (the first batch is parsed), `landed-tables` (every row of the run is inserted, its
+transaction is not committed), `committed` (the run's transaction is committed, its reports are not written).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-POINTS = ("parsed", "landed-tables", "catalog")
+POINTS = ("parsed", "landed-tables", "committed")
 
 
 def halt_point(name: str) -> None:

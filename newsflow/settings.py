@@ -20,7 +20,9 @@ PREFECT_DEFAULTS = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_")
 
-    warehouse: str = "warehouse"  # folder of the Parquet tables and warehouse.duckdb
+    warehouse: str = "warehouse"  # folder (or s3:// URL) of the DuckLake's data files and reports
+    # the DuckLake catalog database, sqlite:PATH or postgres:CONNINFO (default: <warehouse>/catalog.sqlite)
+    catalog: str | None = None
     batch_size: int = 4000  # pages per Prefect task run, cut into one slice per worker process
     profiles_dir: Path | None = None  # extra layout profiles (*.toml) beside the bundled ones
     workers: int = 0  # processes that draft batches (parsers and MeCab hold the GIL); 0 = one per core, 1 = in-process

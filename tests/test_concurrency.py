@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest
@@ -76,7 +75,7 @@ def test_a_run_that_waited_for_the_warehouse_lists_its_sources_again(api_url, tm
     assert [Path(source).name for source in landed] == [page.name for page in pages]
 
 
-def test_a_reader_holding_the_catalog_open_never_blocks_a_run(prefect_harness, tmp_path):
+def test_a_reader_holding_the_warehouse_open_never_blocks_a_run(prefect_harness, tmp_path):
     store = Warehouse.at(tmp_path / "wh")
     pages = sorted(EXAMPLES.iterdir())
     first, second = tmp_path / "first", tmp_path / "second"
@@ -85,10 +84,10 @@ def test_a_reader_holding_the_catalog_open_never_blocks_a_run(prefect_harness, t
         for page in part:
             (folder / page.name).write_bytes(page.read_bytes())
     ingest([str(first)], warehouse=str(store.root))
-    with duckdb.connect(str(store.catalog_path), read_only=True) as reader:  # held open through the next run
+    with store.connect(read_only=True) as reader:  # held open through the next run
         assert reader.execute("SELECT count(*) FROM pages").fetchone()[0] == 10
         summary = ingest([str(second)], warehouse=str(store.root))
-        # the views read the committed Parquet files when queried, so the open reader sees the new run too
+        # each query reads the lake's latest snapshot: the open reader sees the new run too
         assert reader.execute("SELECT count(*) FROM pages").fetchone()[0] == len(pages)
     assert summary.pages_seen == len(pages) - 10 and summary.report is not None
     assert query(store, "SELECT count(*) FROM pages").item() == len(pages)

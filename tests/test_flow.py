@@ -13,6 +13,7 @@ from flows.ingest import ingest
 from newsflow.schema import TABLES
 from tests.conftest import EXAMPLES, EXPECTED, aged
 from warehouse.catalog import DERIVED_VIEWS, query
+from warehouse.lake import attach_sql
 from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -87,11 +88,14 @@ def test_every_row_carries_the_run_id(store):
         assert query(store, f"SELECT count(*) FROM {table} WHERE run_id IS DISTINCT FROM '{run_id}'").item() == 0
 
 
-def test_the_catalog_opens_in_a_plain_duckdb_client(store):
-    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+def test_the_warehouse_opens_in_a_plain_duckdb_client(store):
+    with duckdb.connect() as con:
+        con.execute(attach_sql(store, alias="news"))
         articles = sum(page["status"] == "article" for page in EXPECTED.values())
-        assert con.execute("SELECT count(*) FROM articles").fetchone() == (articles,)
-        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert con.execute("SELECT count(*) FROM news.articles").fetchone() == (articles,)
+        views = {
+            r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = 'news'").fetchall()
+        }
         assert views == set(TABLES) | set(DERIVED_VIEWS) | {"article_versions"}  # TABLES: stamps and runs too
 
 
@@ -148,23 +152,24 @@ def test_person_roles_lists_who_held_which_title_where(store):
 
 
 def test_tables_people_query_by_time_are_partitioned_by_it(store):
-    months = sorted(p.name for p in (store.root / "articles").iterdir() if p.is_dir())
-    registered = query(store, "SELECT DISTINCT strftime(registered_at, '%Y-%m') AS m FROM articles ORDER BY m")
-    assert months == [f"registered_month={m}" for m in registered["m"]]
-    captured = query(store, "SELECT DISTINCT strftime(capture_date, '%Y-%m') AS m FROM weather_snapshots ORDER BY m")
-    assert sorted(p.name for p in (store.root / "weather_snapshots").iterdir()) == [
-        f"capture_month={m}" for m in captured["m"]
-    ]
-    assert all(p.name.startswith("ingest_date=") for p in (store.root / "pages").iterdir())
-    for folder in (store.root / "articles").iterdir():  # each partition holds only its own rows
-        rows = query(store, f"SELECT count(*) FROM read_parquet('{folder}/*.parquet')").item()
-        month = folder.name.split("=")[1]
-        assert (
-            rows
-            == query(
-                store, f"SELECT count(*) FROM article_versions WHERE strftime(registered_at, '%Y-%m') = '{month}'"
-            ).item()
+    """DuckLake partitions articles by month of registration, weather by month of capture (UTC): one folder each,
+    every file holding only its own month's rows."""
+    utc = "timezone('UTC', registered_at)"  # the month DuckLake's writer (on UTC) took
+    for table, column in (("articles", utc), ("weather_snapshots", "capture_date")):
+        files = [Path(path) for path, _ in store.files(table)]
+        folders = {(f.parent.parent.name, f.parent.name) for f in files}
+        months = query(
+            store,
+            f"SELECT DISTINCT 'year=' || year({column}) AS y, 'month=' || month({column}) AS m FROM {table}",
         )
+        assert folders == set(months.rows()), table
+        for file in files:
+            year, month = (int(part.split("=")[1]) for part in (file.parent.parent.name, file.parent.name))
+            found = query(
+                store,
+                f"SELECT DISTINCT year({column}), month({column}) FROM read_parquet('{file}')",
+            )
+            assert found.rows() == [(year, month)]
 
 
 def test_settled_batches_are_validated_and_landed_together_and_land_the_same_rows(
@@ -190,8 +195,6 @@ def test_settled_batches_are_validated_and_landed_together_and_land_the_same_row
     in_groups = ingest([str(pages)], warehouse=str(tmp_path / "groups"), batch_size=4)
     # 27 pages in batches of 4: all at the end; then a group every 2 batches (8 pages), and the last batch's 3
     assert validated == [27, 8, 8, 8, 3]
-    store = Warehouse.at(tmp_path / "groups")
-    assert {path.name.split(".")[1] for path in store.files("pages")} == {"00002", "00004", "00006", "00007"}
     assert (together.quarantined, in_groups.quarantined) == (1, 1)
     assert (together.statuses, together.rows) == (in_groups.statuses, in_groups.rows)
     for table in ("pages", "articles", "entities", "weather_snapshots", "quarantine"):

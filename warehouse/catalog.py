@@ -1,29 +1,31 @@
-"""The DuckDB catalog: `warehouse.duckdb` with one view per table over its Parquet files, and read-only SQL.
+"""What the warehouse's lake holds, and read-only SQL over it, now or as it was after any run.
 
-On object storage the views read `s3://...` through the warehouse's fsspec filesystem registered on the DuckDB
-connection (no httpfs: only the extensions built into the wheel are used), so whoever opens the catalog must
-register that filesystem first; `query()` does.
+The lake has two schemas: `landed`, the tables runs write (one per newsflow.schema table, plus the station
+table), and `main`, the views people query: one per table (`articles` is the current version of each article,
+`article_versions` every version, `entities` those of current versions) and the analysis views of
+`warehouse/views/*.sql`. Tables, views and their descriptions are created in the lake itself, so any DuckDB
+client that attaches it sees the same names.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import re
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
-from newsflow.faults import halt_point
 from newsflow.profiles import STATIONS
-from newsflow.schema import ARTICLES, ENTITIES, RUNS, TABLES, Table
-from warehouse.store import CATALOG, Warehouse
+from newsflow.schema import ARTICLES, ENTITIES, SEOUL, TABLES, Table
+from warehouse.lake import LAKE
+from warehouse.store import LANDED, Warehouse
 
-SESSION_TIMEZONE = "Asia/Seoul"
-BUILT_FROM = "catalog_built_from"  # a one-row table: the fingerprint of the statements that built the catalog
+SESSION_TIMEZONE = SEOUL
+BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views
 VIEWS_DIR = Path(__file__).parent / "views"
 DERIVED_VIEWS = (
     "stations",
@@ -33,24 +35,15 @@ DERIVED_VIEWS = (
     "article_entities",
     "entity_pairs",
 )  # built in this order, after the table views
-
-
-def _quote(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _empty_select(con: duckdb.DuckDBPyConnection, table: Table) -> str:
-    """A typed, rowless SELECT with the table's columns, for a table no run has written yet."""
-    arrow = table.empty().to_arrow()
-    con.register("_empty", arrow)
-    types = con.execute("DESCRIBE _empty").fetchall()
-    con.unregister("_empty")
-    columns = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind, *_ in types)
-    return f"SELECT {columns} WHERE false"
-
+# DuckLake partitions of the tables people query by time (month, UTC): files per month, pruned by filters on it
+PARTITIONS = {
+    ARTICLES.name: "year(registered_at), month(registered_at)",
+    "weather_snapshots": "year(capture_date), month(capture_date)",
+    "pages": "year(ingested_at), month(ingested_at)",
+}
 
 # Versions of an article, oldest first by update time (registration time when never updated); the latest is current.
-ARTICLE_VERSIONS = """
+ARTICLE_VERSIONS = f"""
 SELECT
     *,
     row_number() OVER (
@@ -58,117 +51,154 @@ SELECT
     ) AS version,
     count(*) OVER (PARTITION BY article_id) AS versions,
     version = versions AS is_current
-FROM ({select})
+FROM {LANDED}.{ARTICLES.name}
 """
 
 
-# Runs whose rows are current: committed, and not older than the latest full refresh.
-# Runs whose files are current: committed, not older than the latest full refresh, not merged by a compaction.
-LIVE_RUNS = f"""SELECT run_id FROM {RUNS.name}
-    WHERE started_at >= (SELECT coalesce(max(started_at), '-infinity'::TIMESTAMPTZ) FROM {RUNS.name} WHERE full_refresh)
-    AND run_id NOT IN (SELECT unnest(replaces) FROM {RUNS.name} WHERE replaces IS NOT NULL)"""
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
-def view_sql(con: duckdb.DuckDBPyConnection, store: Warehouse, table: Table) -> str:
-    """The SELECT behind a table's view: its Parquet files, live runs only (committed, not replaced by a full
-    refresh), columns in schema order (a column added later reads as null in older files)."""
-    if not store.files(table.name):
-        return _empty_select(con, table)
-    glob = _quote(store.url(table.name, "**", "*.parquet"))  # every partition
-    columns = ", ".join(f'"{c}"' for c in table.column_names)
-    source = f"read_parquet({glob}, union_by_name = true, hive_partitioning = false, filename = true)"
-    if table.name == RUNS.name:
-        return f"SELECT {columns} FROM {source}"
-    # a file is visible when the run in its name is live (a compaction's file keeps each row's own run_id)
-    return (
-        f"SELECT {columns} FROM {source} "
-        f"WHERE regexp_extract(filename, 'part-([^/.]+)[^/]*\\.parquet$', 1) IN ({LIVE_RUNS})"
+def _column_types(table: Table) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a table's columns, as DuckDB reads the table's Arrow schema."""
+    with duckdb.connect() as con:
+        empty = table.empty().to_arrow()  # noqa: F841 (read by name below)
+        return [(name, kind) for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM empty").fetchall()]
+
+
+def view_statements() -> list[str]:
+    """The statements that create every view and its description, in order."""
+    statements = [f"CREATE OR REPLACE VIEW article_versions AS {ARTICLE_VERSIONS}"]
+    for table in TABLES.values():
+        select = f"SELECT * FROM {LANDED}.{table.name}"
+        if table.name == ARTICLES.name:  # every version in article_versions, the current one in articles
+            select = "SELECT * EXCLUDE (version, versions, is_current) FROM article_versions WHERE is_current"
+        elif table.name == ENTITIES.name:  # the entities of current article versions
+            select = f"{select} WHERE page_id IS NULL OR page_id IN (SELECT page_id FROM articles)"
+        statements.append(f'CREATE OR REPLACE VIEW "{table.name}" AS {select}')
+        statements.append(f'COMMENT ON VIEW "{table.name}" IS {_quote(table.description)}')
+    statements.append(
+        "COMMENT ON VIEW article_versions IS "
+        + _quote(f"{ARTICLES.description} Every version landed, numbered by update time; is_current marks the latest.")
     )
-
-
-def _connect(store: Warehouse, database: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to a catalog file that can read the warehouse's files: on object storage, with the
-    warehouse's fsspec filesystem registered (DuckDB reads `s3://...` through it, no extension needed)."""
-    con = duckdb.connect(str(database), read_only=read_only)
-    if not store.is_local:
-        con.register_filesystem(store.fs)
-    return con
-
-
-def refresh_catalog(store: Warehouse) -> str:
-    """Rebuild warehouse.duckdb beside the tables, unless the one there was built from the same statements (the
-    views find their files by glob when queried, so a run that only adds files needs no new catalog); returns its
-    location. Built under a temporary name and then renamed into place (local) or uploaded in one PUT (object
-    storage), so a reader never sees a half-built catalog and a reader holding the old file never blocks a run."""
-    statements = catalog_statements(store)
-    fingerprint = hashlib.sha256("\n;\n".join([duckdb.__version__, *statements]).encode()).hexdigest()
-    if _built_from(store) == fingerprint:
-        halt_point("catalog")
-        return str(store.catalog_path) if store.is_local else store.url(CATALOG)
-    if store.is_local:
-        store.root.mkdir(parents=True, exist_ok=True)
-        temporary = store.catalog_path.with_name(f".{CATALOG}.{os.getpid()}.tmp")
-        temporary.unlink(missing_ok=True)
-        _build(store, temporary, statements, fingerprint)
-        halt_point("catalog")
-        os.replace(temporary, store.catalog_path)
-        return str(store.catalog_path)
-    with tempfile.TemporaryDirectory(prefix="newsflow-catalog-") as folder:
-        temporary = Path(folder) / CATALOG
-        _build(store, temporary, statements, fingerprint)
-        halt_point("catalog")
-        return store.upload(temporary, CATALOG)
-
-
-def catalog_statements(store: Warehouse) -> list[str]:
-    """The statements that create every view of the catalog, in order."""
-    statements = []
-    with duckdb.connect() as con:  # only to type the empty SELECT of a table with no files yet
-        # runs first: every other view reads only the rows of committed runs; articles before entities
-        for table in sorted(TABLES.values(), key=lambda t: (t.name != RUNS.name, t.name == ENTITIES.name)):
-            select = view_sql(con, store, table)
-            if table.name == ARTICLES.name:  # every version in article_versions, the current one in articles
-                statements.append(f"CREATE VIEW article_versions AS {ARTICLE_VERSIONS.format(select=select)}")
-                select = "SELECT * EXCLUDE (version, versions, is_current) FROM article_versions WHERE is_current"
-            elif table.name == ENTITIES.name:  # the entities of current article versions
-                select = f"SELECT * FROM ({select}) WHERE page_id IS NULL OR page_id IN (SELECT page_id FROM articles)"
-            statements.append(f'CREATE VIEW "{table.name}" AS {select}')
-            statements.append(f'COMMENT ON VIEW "{table.name}" IS {_quote(table.description)}')
     for name in DERIVED_VIEWS:
-        sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8").replace("{stations_csv}", _quote(STATIONS))
-        statements.append(f'CREATE VIEW "{name}" AS {sql}')
+        sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+        statements.append(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+        described = re.match(r"--\s*(.+)", sql)
+        if described:
+            statements.append(f'COMMENT ON VIEW "{name}" IS {_quote(described.group(1))}')
     return statements
 
 
-def _build(store: Warehouse, database: Path, statements: list[str], fingerprint: str) -> None:
-    """Create every view of the catalog in a new database file, and the table naming what it was built from."""
-    with _connect(store, database) as con:
-        for statement in statements:
-            con.execute(statement)
-        con.execute(f"CREATE TABLE {BUILT_FROM} AS SELECT ? AS fingerprint, now() AS built_at", [fingerprint])
+def _table_statements(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
+    """Statements that create a landed table with its descriptions, or add the columns it lacks."""
+    have = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+            [LAKE, LANDED, table.name],
+        ).fetchall()
+    }
+    types = _column_types(table)
+    target = f"{LANDED}.{table.name}"
+    if not have:
+        columns = ", ".join(f'"{name}" {kind}' for name, kind in types)
+        statements = [f"CREATE TABLE {target} ({columns})", f"COMMENT ON TABLE {target} IS {_quote(table.description)}"]
+        if table.name in PARTITIONS:
+            statements.append(f"ALTER TABLE {target} SET PARTITIONED BY ({PARTITIONS[table.name]})")
+        added = [c for c in table.columns]
+    else:  # a column added to the schema since the table was created: older rows read it as null
+        statements = [f'ALTER TABLE {target} ADD COLUMN "{n}" {k}' for n, k in types if n not in have]
+        added = [c for c in table.columns if c.name not in have]
+    statements += [f'COMMENT ON COLUMN {target}."{c.name}" IS {_quote(c.description)}' for c in added]
+    return statements
 
 
-def _built_from(store: Warehouse) -> str | None:
-    """The fingerprint of the statements the warehouse's catalog was built from (None: no catalog, or not ours)."""
+def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
+    """Bring the lake's tables, station table and views up to what this newsflow declares, in the caller's
+    transaction; does nothing (and adds no snapshot) when they already are. True when something changed."""
+    views = view_statements()
+    stations = STATIONS.read_bytes()
+    fingerprint = hashlib.sha256(
+        "\n;\n".join([duckdb.__version__, *views, hashlib.sha256(stations).hexdigest()]).encode()
+    ).hexdigest()
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {LANDED}")
+    statements = [s for table in TABLES.values() for s in _table_statements(con, table)]
+    if not statements and _built_from(con) == fingerprint:
+        return False
+    for statement in statements:
+        con.execute(statement)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {LANDED}.stations AS SELECT * FROM read_csv({_quote(str(STATIONS))}, header = true, "
+        "columns = {'station': 'VARCHAR', 'region': 'VARCHAR', 'latitude': 'DOUBLE', 'longitude': 'DOUBLE', "
+        "'aliases': 'VARCHAR'})"
+    )
+    con.execute(f"COMMENT ON TABLE {LANDED}.stations IS 'Weather stations shipped with newsflow.'")
+    for statement in views:
+        con.execute(statement)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {LANDED}.{BUILT_FROM} AS SELECT ? AS fingerprint, now() AS built_at", [fingerprint]
+    )
+    return True
+
+
+def _built_from(con: duckdb.DuckDBPyConnection) -> str | None:
     try:
-        with _catalog_file(store) as path, duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(f"SELECT fingerprint FROM {BUILT_FROM}").fetchone()[0]
-    except (FileNotFoundError, duckdb.Error):
+        found = con.execute(f"SELECT fingerprint FROM {LANDED}.{BUILT_FROM}").fetchone()
+    except duckdb.CatalogException:
         return None
+    return found[0] if found else None
 
 
-@contextmanager
-def _catalog_file(store: Warehouse) -> Iterator[Path]:
-    """The catalog as a local file: the warehouse's own, or a downloaded copy of the one on object storage."""
-    if store.is_local:
-        if not store.catalog_path.exists():
-            raise FileNotFoundError(f"no warehouse catalog at {store.catalog_path}: run `newsflow run` first")
-        yield store.catalog_path
-        return
-    if not store.exists(CATALOG):
-        raise FileNotFoundError(f"no warehouse catalog at {store.url(CATALOG)}: run `newsflow run` first")
-    with tempfile.TemporaryDirectory(prefix="newsflow-catalog-") as folder:
-        yield store.download(CATALOG, Path(folder) / CATALOG)
+# --- history -------------------------------------------------------------------------------------------------
+
+
+def snapshots(store: Warehouse) -> pl.DataFrame:
+    """The lake's snapshots, oldest first: snapshot_id, snapshot_time, the run that made it (null for the
+    catalog's own changes), its kind (ingest, compaction) and what changed."""
+    with store.connect(read_only=True) as con:
+        frame = con.sql(
+            f"SELECT snapshot_id, snapshot_time, commit_message, commit_extra_info, changes::VARCHAR AS changes "
+            f"FROM {LAKE}.snapshots() ORDER BY snapshot_id"
+        ).pl()
+    info = pl.col("commit_extra_info")
+    return frame.select(
+        "snapshot_id",
+        pl.col("snapshot_time").dt.convert_time_zone(SEOUL),
+        run_id=info.str.json_path_match("$.run_id"),
+        kind=info.str.json_path_match("$.kind"),
+        changes=pl.col("changes"),
+    )
+
+
+class HistoryError(ValueError):
+    """`--at` names no snapshot: no such run, snapshot id, or a time before the first snapshot."""
+
+
+def resolve_at(store: Warehouse, at: str) -> int:
+    """The snapshot id `at` names: a run id (the snapshot its run committed), a snapshot id, or a time (ISO
+    8601; Korea time when it has no offset: the last snapshot taken by then)."""
+    known = snapshots(store)
+    by_run = known.filter(pl.col("run_id") == at)
+    if by_run.height:
+        return int(by_run["snapshot_id"].max())
+    if at.isdigit():
+        if int(at) in known["snapshot_id"].to_list():
+            return int(at)
+        raise HistoryError(f"--at {at}: no snapshot {at} (the last is {known['snapshot_id'].max()})")
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        raise HistoryError(f"--at {at}: neither a run id, a snapshot id, nor an ISO time (2026-12-07T09:30)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(SEOUL))
+    before = known.filter(pl.col("snapshot_time") <= when)
+    if before.is_empty():
+        raise HistoryError(f"--at {at}: the warehouse's first snapshot is later ({known['snapshot_time'].min()})")
+    return int(before["snapshot_id"].max())
+
+
+# --- read-only SQL ------------------------------------------------------------------------------------------
 
 
 class ReadOnlyError(ValueError):
@@ -190,25 +220,25 @@ def _refuse_writes(sql: str) -> None:
             )
 
 
-def query(store: Warehouse, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    """Run read-only SQL (with `$name` parameters from `params`) on the catalog; times show in Korea time.
+def query(store: Warehouse, sql: str, params: dict[str, object] | None = None, at: str | None = None) -> pl.DataFrame:
+    """Run read-only SQL (with `$name` parameters from `params`) on the warehouse's views; times show in Korea
+    time. `at`: the warehouse as it was then (a run id, a snapshot id or a time; see resolve_at).
 
-    The connection is read-only, statements other than reads are refused before they run (ReadOnlyError), and
-    DuckDB may not install or load extensions on its own (only those built into the wheel are used)."""
-    return queries(store, [(sql, params)])[0]
+    The lake is attached read-only, statements other than reads are refused before they run (ReadOnlyError),
+    and DuckDB may not install or load extensions on its own."""
+    return queries(store, [(sql, params)], at)[0]
 
 
-def queries(store: Warehouse, statements: Sequence[tuple[str, dict[str, object] | None]]) -> list[pl.DataFrame]:
-    """Several `query`s, (sql, params) each, on one connection to the catalog (one download of it from object
-    storage); every statement is checked before any runs."""
-    with _catalog_file(store) as catalog:
-        for sql, _ in statements:
-            _refuse_writes(sql)
-        with _connect(store, catalog, read_only=True) as con:
-            # settings, not connect() config: a process may already hold this file open with the default config
-            con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
-            con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
-            return [_result(con.sql(sql, params=params) if params else con.sql(sql)) for sql, params in statements]
+def queries(
+    store: Warehouse, statements: Sequence[tuple[str, dict[str, object] | None]], at: str | None = None
+) -> list[pl.DataFrame]:
+    """Several `query`s, (sql, params) each, on one connection; every statement is checked before any runs."""
+    for sql, _ in statements:
+        _refuse_writes(sql)
+    snapshot = resolve_at(store, at) if at is not None else None
+    with store.connect(read_only=True, snapshot=snapshot) as con:
+        con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
+        return [_result(con.sql(sql, params=params) if params else con.sql(sql)) for sql, params in statements]
 
 
 def _result(relation: duckdb.DuckDBPyRelation | None) -> pl.DataFrame:

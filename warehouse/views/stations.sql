@@ -1,5 +1,3 @@
--- Weather stations (KMA ASOS and a few others): the station table shipped with newsflow.
+-- Weather stations (KMA ASOS and a few others): the station table shipped with newsflow, loaded by each run.
 SELECT station, region, latitude, longitude, aliases
-FROM read_csv({stations_csv}, header = true, columns = {
-    'station': 'VARCHAR', 'region': 'VARCHAR', 'latitude': 'DOUBLE', 'longitude': 'DOUBLE', 'aliases': 'VARCHAR'
-})
+FROM landed.stations

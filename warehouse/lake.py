@@ -1,0 +1,141 @@
+"""The DuckLake behind a warehouse: where its catalog database is, and DuckDB connections with it attached.
+
+A warehouse is a DuckLake: Parquet data files under `<warehouse>/data/` and a catalog database that records every
+table, file and snapshot. The catalog is a SQLite file beside the data by default (`<warehouse>/catalog.sqlite`,
+in WAL mode, so readers query while a run writes); `NEWSFLOW_CATALOG` names another: `sqlite:PATH`, or
+`postgres:CONNINFO` (a PostgreSQL database, for teams and for data on object storage shared by several machines).
+A DuckDB catalog file is not offered: its writer locks readers out for the length of a run.
+
+Extensions come from the `duckdb-extension-*` wheels installed with newsflow and are loaded by path; DuckDB may
+neither install nor load one on its own, so nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from warehouse.store import Warehouse
+
+LAKE = "lake"  # the name the warehouse's DuckLake is attached under on newsflow's connections
+DATA = "data"  # the folder of the Parquet data files, under the warehouse's location
+CATALOG_FILE = "catalog.sqlite"  # the default catalog, beside the data
+KINDS = {"sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}  # catalog database -> its DuckDB extension
+
+
+class CatalogError(ValueError):
+    """The catalog setting cannot be used (unknown kind, missing for a warehouse on object storage)."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A DuckLake catalog database: `kind` (sqlite or postgres) and `target` (a path, or a libpq
+    connection string such as `dbname=news host=127.0.0.1`)."""
+
+    kind: str
+    target: str
+
+    @classmethod
+    def parse(cls, text: str) -> Catalog:
+        kind, sep, target = text.partition(":")
+        if not sep or kind not in KINDS or not target:
+            raise CatalogError(
+                f"catalog {text!r}: expected sqlite:PATH or postgres:CONNINFO "
+                "(e.g. postgres:dbname=news host=127.0.0.1)"
+            )
+        if kind != "postgres":
+            target = str(Path(target).expanduser().resolve())
+        return cls(kind, target)
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind != "postgres"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+
+@cache
+def extension_file(name: str) -> Path:
+    """The `.duckdb_extension` file of an extension, from its `duckdb-extension-<name>` wheel."""
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    version = f"v{duckdb.__version__}"
+    found = sorted(Path(next(iter(module.__path__))).glob(f"extensions/{version}/{name}.duckdb_extension"))
+    if not found:
+        raise RuntimeError(f"duckdb-extension-{name} has no build for DuckDB {duckdb.__version__}: reinstall newsflow")
+    return found[0]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(store: Warehouse, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB connection with the warehouse's DuckLake attached as `lake` (and in use).
+
+    `read_only`: the lake is attached read-only. `snapshot`: the lake as it was at that snapshot (read-only).
+    Times are UTC on this connection (newsflow's own reads and writes)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        for name in ("ducklake", KINDS[store.catalog.kind]):
+            con.execute(f"LOAD {_quote(str(extension_file(name)))}")
+        if not store.is_local:
+            con.execute(f"LOAD {_quote(str(extension_file('httpfs')))}")
+            con.execute(_s3_secret())
+        if store.catalog.kind == "sqlite" and not read_only and snapshot is None:
+            _sqlite_in_wal_mode(Path(store.catalog.target))
+        options = [f"DATA_PATH {_quote(store.url(DATA) + '/')}", "OVERRIDE_DATA_PATH true"]
+        if read_only or snapshot is not None:
+            options.append("READ_ONLY")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+        con.execute(f"ATTACH {_quote('ducklake:' + str(store.catalog))} AS {LAKE} ({', '.join(options)})")
+        con.execute(f"USE {LAKE}")
+        con.execute("SET TimeZone = 'UTC'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _sqlite_in_wal_mode(path: Path) -> None:
+    """Create the SQLite catalog file in WAL mode (kept in the file): readers then never wait for a writer."""
+    if path.exists() and path.stat().st_size:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+def _s3_secret() -> str:
+    """A DuckDB S3 secret from the AWS_* environment variables boto reads (endpoint, keys, region)."""
+    options = {
+        "KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID"),
+        "SECRET": os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        "SESSION_TOKEN": os.environ.get("AWS_SESSION_TOKEN"),
+        "REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+    }
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    parts = [f"{k} {_quote(v)}" for k, v in options.items() if v]
+    if endpoint:
+        scheme, _, host = endpoint.rstrip("/").rpartition("://")
+        parts += [f"ENDPOINT {_quote(host)}", "URL_STYLE 'path'", f"USE_SSL {str(scheme != 'http').lower()}"]
+    return f"CREATE OR REPLACE SECRET newsflow_s3 (TYPE s3, {', '.join(parts)})"
+
+
+def attach_sql(store: Warehouse, alias: str = "news") -> str:
+    """Two lines of SQL that attach the warehouse read-only in any DuckDB 1.5 client (CLI or Python) on this
+    machine: the extensions loaded from newsflow's wheels, then the ATTACH. Its views are then `<alias>.articles`,
+    `<alias>.person_roles`, ...; a warehouse on object storage also needs an S3 secret (CREATE SECRET)."""
+    extensions = ["ducklake", KINDS[store.catalog.kind], *([] if store.is_local else ["httpfs"])]
+    load = " ".join(f"LOAD {_quote(str(extension_file(name)))};" for name in extensions)
+    options = f"DATA_PATH {_quote(store.url(DATA) + '/')}, OVERRIDE_DATA_PATH true, READ_ONLY"
+    return f"{load}\nATTACH {_quote('ducklake:' + str(store.catalog))} AS {alias} ({options});\n"

@@ -1,0 +1,54 @@
+"""Keeping a warehouse's lake small and quick: DuckLake's own maintenance functions, in the order they need.
+
+1. `ducklake_flush_inlined_data`: rows small writes left inline in the catalog go to Parquet files.
+2. `ducklake_merge_adjacent_files`: the small files of many runs become a few per table partition; the old
+   files stay until no snapshot refers to them, so time travel still reads them.
+3. `ducklake_expire_snapshots`: snapshots older than the retention are dropped (never the latest).
+4. `ducklake_cleanup_old_files`: files only expired snapshots referred to are deleted.
+Call it under the warehouse's writer lock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from newsflow.schema import TABLES
+from warehouse.lake import LAKE
+from warehouse.store import Warehouse
+
+
+@dataclass
+class CompactSummary:
+    warehouse: str
+    files_before: int = 0
+    files_after: int = 0
+    snapshots_expired: int = 0
+    files_deleted: int = 0
+    seconds: float = 0.0
+
+
+def data_files(store: Warehouse, con) -> int:
+    """The current data files of every table."""
+    return sum(len(store.files(name, con)) for name in TABLES)
+
+
+def compact_lake(store: Warehouse, keep_days: float) -> CompactSummary:
+    """Flush, merge, expire and clean up (see the module's docstring); returns what changed."""
+    if keep_days < 0:
+        raise ValueError(f"keep_days must be 0 or more, not {keep_days:g}")
+    clock = time.perf_counter()
+    summary = CompactSummary(store.location)
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
+    with store.connect() as con:
+        summary.files_before = data_files(store, con)
+        con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+        con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+        expired = con.execute(f"SELECT * FROM ducklake_expire_snapshots('{LAKE}', older_than => ?)", [cutoff])
+        summary.snapshots_expired = len(expired.fetchall())
+        deleted = con.execute(f"SELECT * FROM ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+        summary.files_deleted = len(deleted.fetchall())
+        summary.files_after = data_files(store, con)
+    summary.seconds = time.perf_counter() - clock
+    return summary

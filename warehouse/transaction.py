@@ -1,0 +1,115 @@
+"""A run's writes to the warehouse: one DuckLake transaction across every table.
+
+Everything a run lands (pages, articles, entities, weather, quarantine, stamps and its `runs` row) is inserted in
+one transaction and committed at the end, as one snapshot of the lake whose commit message names the run.
+Readers see the previous snapshot until then; a run that dies before its commit leaves only Parquet files the
+catalog never recorded, which the next writer deletes. Call it under the warehouse's writer lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import TracebackType
+
+import duckdb
+import polars as pl
+
+from newsflow.faults import halt_point
+from newsflow.schema import RUNS, TABLES
+from warehouse.catalog import ensure_catalog
+from warehouse.lake import LAKE
+from warehouse.store import LANDED, Warehouse
+
+
+class RunTransaction:
+    """`with RunTransaction(store) as tx:` open; `tx.insert(...)` as often as needed; `tx.commit(run_id, row)`
+    ends it. Leaving the block without a commit rolls everything back."""
+
+    def __init__(self, store: Warehouse) -> None:
+        self.store = store
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.orphans_removed = 0
+        self.committed = False
+
+    def __enter__(self) -> RunTransaction:
+        self.con = self.store.connect()
+        try:
+            self.orphans_removed = self._remove_orphans()
+            self.con.execute("BEGIN")
+            ensure_catalog(self.con)
+        except BaseException:
+            self.con.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        assert self.con is not None
+        try:
+            if not self.committed:
+                self.con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the transaction failed already: DuckDB rolled it back
+        finally:
+            self.con.close()
+
+    def _remove_orphans(self) -> int:
+        """Delete data files no snapshot records: those of a run that died before its commit. With a catalog file
+        this machine's writer lock is held, so every such file is dead; with a shared catalog (PostgreSQL) only
+        files a day old are, as a writer elsewhere may be writing the others now."""
+        assert self.con is not None
+        age = "cleanup_all => true" if self.store.catalog.is_file else "older_than => now() - INTERVAL 1 DAY"
+        try:
+            return len(self.con.execute(f"SELECT * FROM ducklake_delete_orphaned_files('{LAKE}', {age})").fetchall())
+        except duckdb.Error:  # nothing written yet: no table, no data folder
+            return 0
+
+    def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """A table's rows in this transaction (what earlier runs landed, and this run so far)."""
+        return self.store.read(table, columns, self.con)
+
+    def known_pages(self) -> pl.DataFrame:
+        return self.store.known_pages(self.con)
+
+    def file_stamps(self) -> pl.DataFrame:
+        return self.store.file_stamps(self.con)
+
+    def insert(self, tables: Mapping[str, pl.DataFrame]) -> dict[str, int]:
+        """Add rows to tables (each frame conformed to its table's schema); returns the rows added per table."""
+        assert self.con is not None
+        if RUNS.name in tables:
+            raise ValueError("the runs row is written by commit(), last")
+        added = {}
+        for name, frame in tables.items():
+            if frame.is_empty():
+                added[name] = 0
+                continue
+            rows = TABLES[name].conform(frame).to_arrow()  # noqa: F841 (read by name below)
+            self.con.execute(f"INSERT INTO {LANDED}.{name} BY NAME SELECT * FROM rows")
+            added[name] = frame.height
+        return added
+
+    def clear(self, tables: list[str]) -> None:
+        """Delete every row of these tables in this transaction (a full refresh replaces what came before; the
+        rows stay in earlier snapshots)."""
+        assert self.con is not None
+        for name in tables:
+            self.con.execute(f"DELETE FROM {LANDED}.{name}")
+
+    def commit(self, run_id: str, run_row: pl.DataFrame, kind: str = "ingest") -> int:
+        """Insert the run's `runs` row and commit: readers see all of the run from now on. Returns the
+        snapshot id of the commit."""
+        assert self.con is not None
+        row = RUNS.conform(run_row).to_arrow()  # noqa: F841 (read by name below)
+        self.con.execute(f"INSERT INTO {LANDED}.{RUNS.name} BY NAME SELECT * FROM row")
+        info = json.dumps({"run_id": run_id, "kind": kind})
+        self.con.execute(
+            f"CALL {LAKE}.set_commit_message('newsflow', ?, extra_info => ?)", [f"{kind} run {run_id}", info]
+        )
+        halt_point("landed-tables")
+        self.con.execute("COMMIT")
+        self.committed = True
+        halt_point("committed")
+        return int(self.con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
