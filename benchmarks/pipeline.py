@@ -57,7 +57,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import fingerprint, generate  # noqa: E402
 from benchmarks.mecab_timing import mecab_in_processes  # noqa: E402
+from benchmarks.parse import export  # noqa: E402
 from newsflow.prefect_server import api_answers  # noqa: E402
+from newsflow.schema import TABLES  # noqa: E402
+from warehouse.lake import CATALOG_FILE  # noqa: E402
+from warehouse.store import Warehouse  # noqa: E402
 
 SIZES = (10_000, 100_000)
 POLL_SECONDS = 0.2
@@ -186,20 +190,51 @@ def newsflow_command(pages: Path, warehouse: Path, workers: int | None, batch_si
     return command
 
 
+def is_lake(warehouse: Path) -> bool:
+    """Whether the warehouse is a DuckLake (this tree); else it is the part-file layout of revisions before it
+    (`--against` an older commit)."""
+    return (warehouse / CATALOG_FILE).exists()
+
+
+def read_table(warehouse: Path, table: str) -> pl.DataFrame:
+    """A table's rows as the warehouse holds them, in either layout (the older one read straight from its files;
+    its uncommitted or replaced files are not told apart, which the runs here never leave)."""
+    if is_lake(warehouse):
+        return Warehouse.at(warehouse).read(table)
+    files = sorted((warehouse / table).rglob("*.parquet"))
+    return pl.read_parquet(files, hive_partitioning=False) if files else pl.DataFrame()
+
+
+def storage(warehouse: Path) -> dict[str, Any]:
+    """Data files per table and the catalog's size in bytes, in either layout."""
+    if is_lake(warehouse):
+        store = Warehouse.at(warehouse)
+        with store.connect(read_only=True) as con:
+            files = {table: len(store.files(table, con)) for table in TABLES}
+        catalog = sum(p.stat().st_size for p in warehouse.glob(CATALOG_FILE + "*"))
+    else:
+        files = {table: len(list((warehouse / table).rglob("*.parquet"))) for table in TABLES}
+        catalog = (warehouse / "warehouse.duckdb").stat().st_size if (warehouse / "warehouse.duckdb").exists() else 0
+    data = sum(p.stat().st_size for p in warehouse.rglob("*.parquet"))
+    return {"files": files, "catalog_bytes": catalog, "data_bytes": data}
+
+
 def latest_run(warehouse: Path) -> dict[str, Any]:
-    """The newest row of the warehouse's runs table (read straight from its Parquet files)."""
-    files = sorted((warehouse / "runs").rglob("*.parquet"))
-    if not files:
+    """The newest row of the warehouse's runs table."""
+    runs = read_table(warehouse, "runs")
+    if runs.is_empty():
         raise SystemExit(f"no runs table in {warehouse}: the run committed nothing")
-    runs = pl.read_parquet(files, hive_partitioning=False)
     return runs.sort("started_at").row(-1, named=True)
 
 
-def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run the command, timing it and polling its process tree's memory; its `runs` row's figures."""
+def measured_run(
+    command: list[str], warehouse: Path, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, Any]:
+    """Run the command (in `cwd`, which `python -m` puts first on the path), timing it and polling its process
+    tree's memory; its `runs` row's figures."""
     start = time.perf_counter()
     with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         with TreeMemory(process.pid) as memory:
             code = process.wait()
     wall = time.perf_counter() - start
@@ -224,6 +259,8 @@ def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, 
         "at_peak_mb": [[name, pss / MB] for name, pss in sorted(memory.at_peak, key=lambda p: -p[1])],
         "ru_maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # KiB on Linux
         "log": str(log),
+        "land_seconds": json.loads(row["stage_seconds"]).get("land"),
+        "storage": storage(warehouse),
     }
 
 
@@ -233,9 +270,9 @@ def measured_run(command: list[str], warehouse: Path, log: Path, env: dict[str, 
 def landed_texts(warehouse: Path, run_id: str) -> list[str]:
     """The texts the entity stage analysed for the run's articles: each body (paragraphs joined with newlines) and
     each non-empty caption text block (caption texts joined with newlines)."""
-    files = sorted((warehouse / "articles").rglob("*.parquet"))
     articles = (
-        pl.scan_parquet(files, hive_partitioning=False)
+        read_table(warehouse, "articles")
+        .lazy()
         .filter(pl.col("run_id") == run_id)
         .select(
             body=pl.col("body").list.join("\n").fill_null(""),
@@ -307,6 +344,16 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, env: dict[str, 
     if not args.skip_rerun:
         progress(f"{pages:,} pages: unchanged re-run")
         rerun = measured_run(command, warehouse, work / f"run-{pages}-rerun.log", env)
+    against = None
+    if args.against_root:
+        other = work / f"warehouse-{pages}-seed{args.seed}-against"
+        shutil.rmtree(other, ignore_errors=True)
+        command_other = newsflow_command(Path(generated["folder"]), other, args.workers, args.batch_size)
+        progress(f"{pages:,} pages: first run of {args.against} (PYTHONPATH={args.against_root})")
+        against_env = {**(env or os.environ), "PYTHONPATH": str(args.against_root)}
+        log = work / f"run-{pages}-against.log"
+        against = measured_run(command_other, other, log, against_env, cwd=args.against_root)
+        against["revision"] = args.against
     workers = args.workers or default_workers()
     analyser = None
     if not args.skip_analyser:
@@ -319,10 +366,13 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path, env: dict[str, 
         "command": shlex.join(command),
         "first": first,
         "rerun": rerun,
+        "against": against,
         "analyser": analyser,
         "pages_per_s": pages_per_second(seen, first, analyser, rerun),
         "ratios": {
             "rerun_to_first": ratio(rerun and rerun["process_seconds"], first["process_seconds"]),
+            # pages per second of this tree over the other revision's (above 1: this tree is faster)
+            "against": ratio(against and against["process_seconds"], first["process_seconds"]),
             "end_to_end_to_analyser": ratio(first["process_seconds"], analyser and analyser["seconds"]),
             "flow_to_analyser": ratio(first["flow_seconds"], analyser and analyser["seconds"]),
             "entities_stage_to_analyser": ratio(
@@ -485,7 +535,29 @@ def size_report(size: dict[str, Any]) -> list[str]:
         )
     if rerun:
         lines.append(f"re-run: {rerun['pages_skipped']:,} of {rerun['pages_seen']:,} pages skipped")
+    lines += storage_report(size)
     lines += [f"goal {g['goal']}: {_verdict(g)}" for g in size["goals"]]
+    return lines
+
+
+def storage_report(size: dict[str, Any]) -> list[str]:
+    """Landing time, files per table and catalog size: this tree, and the other revision with --against."""
+    sides = [("this tree", size["first"])] + (
+        [(size["against"]["revision"], size["against"])] if size["against"] else []
+    )
+    lines = ["", f"| {'':<16} | {'pages/s':>8} | {'land s':>7} | {'catalog MB':>10} | {'data MB':>8} | files per table"]
+    lines.append(f"|{'-' * 18}|{'-' * 9}:|{'-' * 8}:|{'-' * 11}:|{'-' * 9}:|---")
+    for name, run in sides:
+        st = run["storage"]
+        files = ", ".join(f"{table} {count}" for table, count in st["files"].items() if count)
+        rate = run["pages_seen"] / run["process_seconds"]
+        land = run["land_seconds"] if run["land_seconds"] is not None else float("nan")
+        lines.append(
+            f"| {name:<16} | {rate:>8,.0f} | {land:>7.1f} | {st['catalog_bytes'] / MB:>10.2f} | "
+            f"{st['data_bytes'] / MB:>8.1f} | {files}"
+        )
+    if size["against"]:
+        lines.append(f"end to end, this tree / {size['against']['revision']}: {size['ratios']['against']:.2f}x")
     return lines
 
 
@@ -535,7 +607,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="start one `prefect server` for every run (as scheduled runs use) [each run starts a temporary one]",
     )
+    parser.add_argument(
+        "--against",
+        default=None,
+        help="also run each size's first run with this revision of the project (a commit; written out with git "
+        "archive, run from the same virtual environment), for ratios in the same command",
+    )
     args = parser.parse_args(argv)
+    args.against_root = None
     if min(args.pages) < 1:
         parser.error("--pages must be at least 1")
     return args
@@ -545,11 +624,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     show = not args.json
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        result = run(args, args.keep.resolve(), argv, show)
-    else:
-        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as folder:
+        if args.against:
+            args.against_root = export(args.against, Path(folder) / "against")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            result = run(args, args.keep.resolve(), argv, show)
+        else:
             result = run(args, Path(folder), argv, show)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -52,17 +52,23 @@ def ingest_parameters(
     workers: int,
     profiles_dir: str | Path | None = None,
     lock_timeout: float | None = None,
+    catalog: str | None = None,
 ) -> dict[str, Any]:
-    """Flow parameters for every scheduled run; paths are absolute since the run may start in another folder."""
+    """Flow parameters for every scheduled run; paths are absolute since the run may start in another folder.
+    `catalog` (NEWSFLOW_CATALOG) is passed on only when set: the default is found from the warehouse, and a
+    PostgreSQL password belongs in PGPASSWORD or ~/.pgpass of the worker, not in the deployment."""
+    store = Warehouse.at(warehouse, catalog)
     parameters: dict[str, Any] = {
         "sources": [str(Path(s).resolve()) for s in sources],
-        "warehouse": Warehouse.at(warehouse).location,  # an absolute path, or the URL (s3://...) as given
+        "warehouse": store.location,  # an absolute path, or the URL (s3://...) as given
         "batch_size": batch_size,
         "workers": workers,
         "profiles_dir": str(Path(profiles_dir).resolve()) if profiles_dir else None,
     }
     if lock_timeout is not None:
         parameters["lock_timeout"] = lock_timeout
+    if catalog:
+        parameters["catalog"] = str(store.catalog)
     return parameters
 
 

@@ -381,7 +381,11 @@ def status(warehouse: WarehouseOption = None) -> None:
     table = Table(title=f"{store.location} (catalog {store.catalog})")
     for name in ("table", "rows", "files", "bytes", "last run"):
         table.add_column(name, justify="left" if name in ("table", "last run") else "right")
-    with store.connect(read_only=True) as con:
+    try:
+        con = store.connect(read_only=True)
+    except FileNotFoundError as exc:  # a PostgreSQL catalog no run has made yet
+        raise _fail(str(exc), EXIT_USAGE) from None
+    with con:
         for name in TABLES:
             frame = store.read(name, ["run_id"], con)
             files = store.files(name, con)
@@ -464,6 +468,7 @@ def _scheduled(
 ) -> tuple[Any, dict[str, Any]]:
     """Check what `serve` and `deploy` were given, before anything is registered; the schedule and parameters."""
     _check_sources(sources, settings)
+    _store(settings.warehouse, settings.catalog)  # exit 2 on an unusable location or catalog setting
     configure_prefect()
     from flows.schedule import ScheduleError, ingest_parameters, ingest_schedule
 
@@ -477,6 +482,7 @@ def _scheduled(
         batch_size or settings.batch_size,
         settings.workers if workers is None else workers,
         settings.profiles_dir,
+        catalog=settings.catalog,
     )
     return schedule, parameters
 

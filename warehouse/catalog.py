@@ -26,6 +26,7 @@ from warehouse.store import LANDED, Warehouse
 
 SESSION_TIMEZONE = SEOUL
 BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views
+WRITER = "writer"  # a landed table of one row that every run replaces: two runs at once conflict on it
 VIEWS_DIR = Path(__file__).parent / "views"
 DERIVED_VIEWS = (
     "stations",
@@ -124,6 +125,12 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
     ).hexdigest()
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {LANDED}")
     statements = [s for table in TABLES.values() for s in _table_statements(con, table)]
+    if not _has(con, WRITER):
+        statements += [
+            f"CREATE TABLE {LANDED}.{WRITER} (holder VARCHAR, since TIMESTAMPTZ)",
+            f"COMMENT ON TABLE {LANDED}.{WRITER} IS 'The run writing, or that wrote last: every run replaces this "
+            "row, so DuckLake refuses the commit of a second run that overlapped it (on another machine).'",
+        ]
     if not statements and _built_from(con) == fingerprint:
         return False
     for statement in statements:
@@ -140,6 +147,22 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
         f"CREATE OR REPLACE TABLE {LANDED}.{BUILT_FROM} AS SELECT ? AS fingerprint, now() AS built_at", [fingerprint]
     )
     return True
+
+
+def claim_writer(con: duckdb.DuckDBPyConnection, holder: str) -> None:
+    """Replace the writer row in the caller's transaction: of two runs whose transactions overlap (writers on
+    two machines sharing a catalog), DuckLake refuses the second commit, as both deleted from one table. Appends
+    alone never conflict in DuckLake, so without this both would land the same new pages."""
+    con.execute(f"DELETE FROM {LANDED}.{WRITER}")
+    con.execute(f"INSERT INTO {LANDED}.{WRITER} VALUES (?, now())", [holder])
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        [LAKE, LANDED, table],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _built_from(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -97,7 +97,14 @@ def connect(store: Warehouse, read_only: bool = False, snapshot: int | None = No
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-        con.execute(f"ATTACH {_quote('ducklake:' + str(store.catalog))} AS {LAKE} ({', '.join(options)})")
+        try:
+            con.execute(f"ATTACH {_quote('ducklake:' + str(store.catalog))} AS {LAKE} ({', '.join(options)})")
+        except duckdb.InvalidInputException as exc:  # a read-only attach of a catalog no run has made yet
+            if "creating a new DuckLake is explicitly disabled" not in str(exc):
+                raise
+            raise FileNotFoundError(
+                f"no warehouse at {store.location} (catalog {store.catalog}): run `newsflow run` first"
+            ) from None
         con.execute(f"USE {LAKE}")
         con.execute("SET TimeZone = 'UTC'")
     except BaseException:

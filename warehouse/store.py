@@ -103,6 +103,12 @@ class Warehouse:
         """Fail early (WarehouseError, one line) when the warehouse's storage cannot be reached: a bucket that
         does not exist, bad credentials, no endpoint."""
         if self.is_local:
+            if (self.root / "runs").is_dir() and not self.has_catalog:
+                raise WarehouseError(
+                    f"{self.location} is a warehouse of newsflow's format before DuckLake (part files, no "
+                    f"{CATALOG_FILE}): ingest its sources again into a new folder with `newsflow run SOURCES "
+                    "--warehouse NEW_FOLDER`"
+                )
             return
         try:
             self.fs.ls(self.path.split("/")[0])  # the bucket: an empty prefix is a valid new warehouse
@@ -185,8 +191,9 @@ class Warehouse:
         """Hold the warehouse's writer lock: one run writes at a time, a second one waits (up to `timeout`
         seconds, then WarehouseBusy). An OS file lock (flock), so the kernel releases it when a run dies, even by
         SIGKILL. Readers never take it. A local warehouse locks `.newsflow.lock` in its folder; others lock a
-        file named after the warehouse and its catalog in the local cache folder (writers on this machine; a
-        writer on another machine that commits over a run is refused by DuckLake's conflict check instead)."""
+        file named after the warehouse and its catalog in the local cache folder. That keeps out writers on this
+        machine; of two writers on different machines sharing a catalog, DuckLake refuses the commit of the one
+        that overlapped the other (warehouse.catalog.claim_writer), and its run fails."""
         if self.is_local:
             self.root.mkdir(parents=True, exist_ok=True)
         with open(self._lock_file(), "a+", encoding="utf-8") as handle:

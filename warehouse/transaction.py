@@ -9,6 +9,8 @@ catalog never recorded, which the next writer deletes. Call it under the warehou
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Mapping
 from types import TracebackType
 
@@ -17,7 +19,7 @@ import polars as pl
 
 from newsflow.faults import halt_point
 from newsflow.schema import RUNS, TABLES
-from warehouse.catalog import ensure_catalog
+from warehouse.catalog import claim_writer, ensure_catalog
 from warehouse.lake import LAKE
 from warehouse.store import LANDED, Warehouse
 
@@ -26,8 +28,9 @@ class RunTransaction:
     """`with RunTransaction(store) as tx:` open; `tx.insert(...)` as often as needed; `tx.commit(run_id, row)`
     ends it. Leaving the block without a commit rolls everything back."""
 
-    def __init__(self, store: Warehouse) -> None:
+    def __init__(self, store: Warehouse, holder: str | None = None) -> None:
         self.store = store
+        self.holder = holder or f"newsflow (pid {os.getpid()}) on {socket.gethostname()}"  # in the writer row
         self.con: duckdb.DuckDBPyConnection | None = None
         self.orphans_removed = 0
         self.committed = False
@@ -38,6 +41,7 @@ class RunTransaction:
             self.orphans_removed = self._remove_orphans()
             self.con.execute("BEGIN")
             ensure_catalog(self.con)
+            claim_writer(self.con, self.holder)
         except BaseException:
             self.con.close()
             raise
