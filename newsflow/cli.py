@@ -1,4 +1,4 @@
-"""The `newsflow` command line: run, serve, deploy, extract, entities, sql, compact, status, attach, report.
+"""The `newsflow` command line: run, serve, deploy, extract, entities, sql, compact, status, attach, migrate, report.
 
 Exit codes: 0 the run completed; 1 it failed (the warehouse keeps its previous state); 2 usage or
 configuration error; 3 with --strict, when anything was rejected or quarantined.
@@ -399,6 +399,31 @@ def status(warehouse: WarehouseOption = None) -> None:
         when = row["snapshot_time"].strftime("%Y-%m-%d %H:%M:%S")
         history.add_row(str(row["snapshot_id"]), when, row["run_id"] or "-", row["kind"] or "maintenance")
     console.print(history)
+
+
+@app.command()
+def migrate(warehouse: WarehouseOption = None) -> None:
+    """Move a warehouse of newsflow's format before DuckLake (part files, warehouse.duckdb) into DuckLake, in place.
+
+    Every table's rows, run ids included, land in one transaction; the old files are deleted only once it has
+    committed with every row. Reports and Data Docs stay where they are."""
+    from warehouse.migrate import MigrationError
+    from warehouse.migrate import migrate as migrate_warehouse
+    from warehouse.store import Warehouse, WarehouseError
+
+    settings = _settings(warehouse)
+    try:
+        store = Warehouse.at(settings.warehouse, settings.catalog)
+        with store.writer_lock(timeout=settings.lock_timeout):
+            done = migrate_warehouse(store)
+    except (MigrationError, WarehouseError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    rows = ", ".join(f"{table} {count:,}" for table, count in done.rows.items())
+    console.print(
+        f"moved {store.location} into DuckLake ({store.catalog}): {rows}, runs {done.runs:,}; "
+        f"{done.files_removed:,} old files removed",
+        highlight=False,
+    )
 
 
 @app.command()

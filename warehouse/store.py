@@ -106,8 +106,7 @@ class Warehouse:
             if (self.root / "runs").is_dir() and not self.has_catalog:
                 raise WarehouseError(
                     f"{self.location} is a warehouse of newsflow's format before DuckLake (part files, no "
-                    f"{CATALOG_FILE}): ingest its sources again into a new folder with `newsflow run SOURCES "
-                    "--warehouse NEW_FOLDER`"
+                    f"{CATALOG_FILE}): move it into DuckLake with `newsflow migrate --warehouse {self.location}`"
                 )
             return
         try:

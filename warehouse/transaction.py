@@ -90,8 +90,7 @@ class RunTransaction:
             if frame.is_empty():
                 added[name] = 0
                 continue
-            rows = TABLES[name].conform(frame).to_arrow()  # noqa: F841 (read by name below)
-            self.con.execute(f"INSERT INTO {LANDED}.{name} BY NAME SELECT * FROM rows")
+            self._append(name, frame)
             added[name] = frame.height
         return added
 
@@ -105,13 +104,28 @@ class RunTransaction:
     def commit(self, run_id: str, run_row: pl.DataFrame, kind: str = "ingest") -> int:
         """Insert the run's `runs` row and commit: readers see all of the run from now on. Returns the
         snapshot id of the commit."""
+        self.insert_runs(run_row)
+        return self.commit_as(kind, {"run_id": run_id}, f"{kind} run {run_id}")
+
+    def insert_runs(self, rows: pl.DataFrame) -> None:
+        """Add `runs` rows (a run's own, by commit(); an older warehouse's, by warehouse.migrate)."""
+        self._append(RUNS.name, rows)
+
+    def _append(self, table: str, frame: pl.DataFrame) -> None:
+        """Insert a frame, conformed to the table's schema, into the landed table (matched by column name)."""
         assert self.con is not None
-        row = RUNS.conform(run_row).to_arrow()  # noqa: F841 (read by name below)
-        self.con.execute(f"INSERT INTO {LANDED}.{RUNS.name} BY NAME SELECT * FROM row")
-        info = json.dumps({"run_id": run_id, "kind": kind})
-        self.con.execute(
-            f"CALL {LAKE}.set_commit_message('newsflow', ?, extra_info => ?)", [f"{kind} run {run_id}", info]
-        )
+        self.con.register("newsflow_rows", TABLES[table].conform(frame).to_arrow())
+        try:
+            self.con.execute(f"INSERT INTO {LANDED}.{table} BY NAME SELECT * FROM newsflow_rows")
+        finally:
+            self.con.unregister("newsflow_rows")
+
+    def commit_as(self, kind: str, info: dict[str, object], message: str | None = None) -> int:
+        """Commit, naming the snapshot (its commit message, and `kind` and `info` as its JSON extra info, which
+        warehouse.catalog.snapshots reads). Returns the snapshot id."""
+        assert self.con is not None
+        call = f"CALL {LAKE}.set_commit_message('newsflow', ?, extra_info => ?)"
+        self.con.execute(call, [message or kind, json.dumps({**info, "kind": kind})])
         halt_point("landed-tables")
         self.con.execute("COMMIT")
         self.committed = True
