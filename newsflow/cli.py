@@ -63,6 +63,7 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int) -> typer.Exit:
+    message = " ".join(message.split())  # one line, whatever the exception's text holds
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line, however long
     return typer.Exit(code)
 

@@ -68,11 +68,18 @@ def test_compaction_merges_files_keeps_the_rows_and_history_within_the_retention
     assert dropped.snapshots_expired > 0 and dropped.files_deleted > 0
     assert len(snapshots(store)) == 1  # the latest, made by the compaction itself
     assert contents(store) == before
-    with store.connect(read_only=True) as con:  # every table of the lake, the station table's too
-        landed = [
-            t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'landed'").fetchall()
-        ]
-        referenced = {path for table in landed for path, _ in store.files(table, con)}
+    with store.connect(read_only=True) as con:  # every data and delete file of every table of the lake
+        referenced = {
+            path
+            for (table,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'landed'"
+            ).fetchall()
+            for row in con.execute(
+                "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?, schema => 'landed')", [table]
+            ).fetchall()
+            for path in row
+            if path
+        }
     assert {str(p) for p in (store.root / "data").rglob("*.parquet")} == referenced  # nothing else is left
 
 

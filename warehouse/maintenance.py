@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from newsflow.schema import TABLES
+import duckdb
+
 from warehouse.lake import LAKE
-from warehouse.store import Warehouse
+from warehouse.store import LANDED, Warehouse
 
 
 @dataclass
@@ -29,9 +30,12 @@ class CompactSummary:
     seconds: float = 0.0
 
 
-def data_files(store: Warehouse, con) -> int:
-    """The current data files of every table."""
-    return sum(len(store.files(name, con)) for name in TABLES)
+def data_files(store: Warehouse, con: duckdb.DuckDBPyConnection) -> int:
+    """The current data files of every table of the lake (the station table's too)."""
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [LAKE, LANDED]
+    ).fetchall()
+    return sum(len(store.files(name, con)) for (name,) in tables)
 
 
 def compact_lake(store: Warehouse, keep_days: float) -> CompactSummary:

@@ -225,10 +225,13 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _lock_file(self) -> Path:
-        """The file writer_lock flocks: in the folder of a local warehouse, else in the cache folder
-        (NEWSFLOW_LOCK_DIR, default $XDG_CACHE_HOME/newsflow/locks), named by a hash of location and catalog."""
+        """The file writer_lock flocks: in the folder of a local warehouse; beside a SQLite catalog (every writer
+        of it is on this machine); else in the cache folder (NEWSFLOW_LOCK_DIR, default
+        $XDG_CACHE_HOME/newsflow/locks), named by a hash of location and catalog."""
         if self.is_local:
             return self.root / LOCK_FILE
+        if self.catalog.is_file:
+            return Path(self.catalog.target + ".newsflow.lock")
         cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         folder = Path(os.environ.get("NEWSFLOW_LOCK_DIR") or Path(cache) / "newsflow" / "locks")
         folder.mkdir(parents=True, exist_ok=True)

@@ -60,9 +60,10 @@ class RunTransaction:
             self.con.close()
 
     def _remove_orphans(self) -> int:
-        """Delete data files no snapshot records: those of a run that died before its commit. With a catalog file
-        this machine's writer lock is held, so every such file is dead; with a shared catalog (PostgreSQL) only
-        files a day old are, as a writer elsewhere may be writing the others now."""
+        """Delete data files no snapshot records: those of a run that died before its commit. With a SQLite
+        catalog every writer takes the same lock (warehouse.store.Warehouse.writer_lock), held now, so every such
+        file is dead; with a shared catalog (PostgreSQL) only files a day old are, as a writer on another machine
+        may be writing the others now."""
         assert self.con is not None
         age = "cleanup_all => true" if self.store.catalog.is_file else "older_than => now() - INTERVAL 1 DAY"
         try:
