@@ -545,15 +545,16 @@ def storage_report(size: dict[str, Any]) -> list[str]:
     sides = [("this tree", size["first"])] + (
         [(size["against"]["revision"], size["against"])] if size["against"] else []
     )
-    lines = ["", f"| {'':<16} | {'pages/s':>8} | {'land s':>7} | {'catalog MB':>10} | {'data MB':>8} | files per table"]
-    lines.append(f"|{'-' * 18}|{'-' * 9}:|{'-' * 8}:|{'-' * 11}:|{'-' * 9}:|---")
+    head = f"| {'':<16} | {'pages/s':>8} | {'land s':>7} | {'peak MB':>7} | {'catalog MB':>10} | {'data MB':>8} |"
+    lines = ["", head + " files per table", f"|{'-' * 18}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 11}:|{'-' * 9}:|---"]
     for name, run in sides:
         st = run["storage"]
         files = ", ".join(f"{table} {count}" for table, count in st["files"].items() if count)
         rate = run["pages_seen"] / run["process_seconds"]
         land = run["land_seconds"] if run["land_seconds"] is not None else float("nan")
         lines.append(
-            f"| {name:<16} | {rate:>8,.0f} | {land:>7.1f} | {st['catalog_bytes'] / MB:>10.2f} | "
+            f"| {name:<16} | {rate:>8,.0f} | {land:>7.1f} | {run['peak_tree_pss_mb']:>7,.0f} | "
+            f"{st['catalog_bytes'] / MB:>10.2f} | "
             f"{st['data_bytes'] / MB:>8.1f} | {files}"
         )
     if size["against"]:

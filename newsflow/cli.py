@@ -398,7 +398,7 @@ def status(warehouse: WarehouseOption = None) -> None:
         history.add_column(name, justify="right" if name == "snapshot" else "left")
     for row in snapshots(store).iter_rows(named=True):
         when = row["snapshot_time"].strftime("%Y-%m-%d %H:%M:%S")
-        history.add_row(str(row["snapshot_id"]), when, row["run_id"] or "-", row["kind"] or "maintenance")
+        history.add_row(str(row["snapshot_id"]), when, row["run_id"] or "-", row["kind"] or "-")
     console.print(history)
 
 

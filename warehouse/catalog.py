@@ -26,6 +26,7 @@ from warehouse.store import LANDED, Warehouse
 
 SESSION_TIMEZONE = SEOUL
 BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views
+COMPRESSION = "zstd"  # of the lake's Parquet files: about half the bytes of DuckDB's default, snappy
 WRITER = "writer"  # a landed table of one row that every run replaces: two runs at once conflict on it
 VIEWS_DIR = Path(__file__).parent / "views"
 DERIVED_VIEWS = (
@@ -125,6 +126,8 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
     ).hexdigest()
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {LANDED}")
     statements = [s for table in TABLES.values() for s in _table_statements(con, table)]
+    if _option(con, "parquet_compression") != COMPRESSION:  # DuckLake writes snappy unless told
+        statements.append(f"CALL {LAKE}.set_option('parquet_compression', '{COMPRESSION}')")
     if not _has(con, WRITER):
         statements += [
             f"CREATE TABLE {LANDED}.{WRITER} (holder VARCHAR, since TIMESTAMPTZ)",
@@ -155,6 +158,11 @@ def claim_writer(con: duckdb.DuckDBPyConnection, holder: str) -> None:
     alone never conflict in DuckLake, so without this both would land the same new pages."""
     con.execute(f"DELETE FROM {LANDED}.{WRITER}")
     con.execute(f"INSERT INTO {LANDED}.{WRITER} VALUES (?, now())", [holder])
+
+
+def _option(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    found = con.execute(f"SELECT value FROM {LAKE}.options() WHERE option_name = ?", [name]).fetchone()
+    return found[0] if found else None
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
