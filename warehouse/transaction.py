@@ -34,6 +34,7 @@ class RunTransaction:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.orphans_removed = 0
         self.committed = False
+        self._columns: dict[str, list[str]] = {}  # a landed table's columns, in the lake's order
 
     def __enter__(self) -> RunTransaction:
         self.con = self.store.connect()
@@ -113,13 +114,20 @@ class RunTransaction:
         self._append(RUNS.name, rows)
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
-        """Insert a frame, conformed to the table's schema, into the landed table (matched by column name)."""
+        """Insert a frame, conformed to the table's schema, into the landed table. Through a relation over the
+        Arrow data, in the lake table's own column order: an Arrow table registered by name instead stays
+        referenced until the transaction ends, so a run's memory would grow with every batch it lands."""
         assert self.con is not None
-        self.con.register("newsflow_rows", TABLES[table].conform(frame).to_arrow())
-        try:
-            self.con.execute(f"INSERT INTO {LANDED}.{table} BY NAME SELECT * FROM newsflow_rows")
-        finally:
-            self.con.unregister("newsflow_rows")
+        columns = self._columns.get(table)
+        if columns is None:
+            listed = self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+                "AND table_name = ? ORDER BY column_index",
+                [LAKE, LANDED, table],
+            ).fetchall()
+            columns = self._columns[table] = [name for (name,) in listed]
+        rows = TABLES[table].conform(frame).select(columns).to_arrow()
+        self.con.from_arrow(rows).insert_into(f"{LANDED}.{table}")
 
     def commit_as(self, kind: str, info: dict[str, object], message: str | None = None) -> int:
         """Commit, naming the snapshot (its commit message, and `kind` and `info` as its JSON extra info, which
