@@ -40,6 +40,12 @@ class RunTransaction:
         self.con = self.store.connect()
         try:
             self.orphans_removed = self._remove_orphans()
+            # DuckDB's allocator keeps what writing Parquet freed (some 85 MB a run at 10,000 pages a batch);
+            # handed back at once, the run's peak stays lower for a little more time spent landing
+            self.con.execute(
+                "SET allocator_background_threads = true; SET allocator_flush_threshold = '1MB'; "
+                "SET allocator_bulk_deallocation_flush_threshold = '1MB'"
+            )
             self.con.execute("BEGIN")
             ensure_catalog(self.con)
             claim_writer(self.con, self.holder)
