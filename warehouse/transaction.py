@@ -40,8 +40,8 @@ class RunTransaction:
         self.con = self.store.connect()
         try:
             self.orphans_removed = self._remove_orphans()
-            # DuckDB's allocator keeps what writing Parquet freed (some 85 MB a run at 10,000 pages a batch);
-            # handed back at once, the run's peak stays lower for a little more time spent landing
+            # DuckDB's allocator keeps what writing Parquet freed; handed back at once, the run's peak memory
+            # stays lower for a little more time spent landing (benchmarks/README.md, the DuckLake figures)
             self.con.execute(
                 "SET allocator_background_threads = true; SET allocator_flush_threshold = '1MB'; "
                 "SET allocator_bulk_deallocation_flush_threshold = '1MB'"
