@@ -22,7 +22,7 @@ import polars as pl
 from newsflow.profiles import STATIONS
 from newsflow.schema import ARTICLES, ENTITIES, SEOUL, TABLES, Table
 from warehouse.lake import LAKE
-from warehouse.store import LANDED, Warehouse
+from warehouse.store import LANDED, Warehouse, has_table
 
 SESSION_TIMEZONE = SEOUL
 BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views
@@ -128,7 +128,7 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
     statements = [s for table in TABLES.values() for s in _table_statements(con, table)]
     if _option(con, "parquet_compression") != COMPRESSION:  # DuckLake writes snappy unless told
         statements.append(f"CALL {LAKE}.set_option('parquet_compression', '{COMPRESSION}')")
-    if not _has(con, WRITER):
+    if not has_table(con, WRITER):
         statements += [
             f"CREATE TABLE {LANDED}.{WRITER} (holder VARCHAR, since TIMESTAMPTZ)",
             f"COMMENT ON TABLE {LANDED}.{WRITER} IS 'The run writing, or that wrote last: every run replaces this "
@@ -163,14 +163,6 @@ def claim_writer(con: duckdb.DuckDBPyConnection, holder: str) -> None:
 def _option(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     found = con.execute(f"SELECT value FROM {LAKE}.options() WHERE option_name = ?", [name]).fetchone()
     return found[0] if found else None
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-        [LAKE, LANDED, table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def _built_from(con: duckdb.DuckDBPyConnection) -> str | None:

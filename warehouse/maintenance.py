@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from warehouse.lake import LAKE
-from warehouse.store import LANDED, Warehouse
+from warehouse.store import Warehouse, landed_tables
 
 
 @dataclass
@@ -32,10 +32,7 @@ class CompactSummary:
 
 def data_files(store: Warehouse, con: duckdb.DuckDBPyConnection) -> int:
     """The current data files of every table of the lake (the station table's too)."""
-    tables = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [LAKE, LANDED]
-    ).fetchall()
-    return sum(len(store.files(name, con)) for (name,) in tables)
+    return sum(len(store.files(name, con)) for name in landed_tables(con))
 
 
 def compact_lake(store: Warehouse, keep_days: float) -> CompactSummary:

@@ -144,7 +144,7 @@ class Warehouse:
                 return spec.empty().select(columns) if columns else spec.empty()
             with self.connect(read_only=True) as own:
                 return self.read(table, columns, own)
-        if not _has_table(con, table):
+        if not has_table(con, table):
             return spec.empty().select(columns) if columns else spec.empty()
         names = ", ".join(f'"{c}"' for c in (columns or spec.column_names))
         frame = con.sql(f"SELECT {names} FROM {LANDED}.{table}").pl()
@@ -173,7 +173,7 @@ class Warehouse:
                 return []
             with self.connect(read_only=True) as own:
                 return self.files(table, own)
-        if not _has_table(con, table):
+        if not has_table(con, table):
             return []
         listed = con.execute(
             f"SELECT data_file, data_file_size_bytes FROM ducklake_list_files('{lake.LAKE}', ?, schema => ?)",
@@ -299,7 +299,16 @@ def _catalog(text: str) -> Catalog:
         raise WarehouseError(str(exc)) from None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def landed_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every landed table of the lake attached on `con` (the station and writer tables too)."""
+    listed = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [lake.LAKE, LANDED]
+    ).fetchall()
+    return [name for (name,) in listed]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the lake attached on `con` has the landed table (at its snapshot)."""
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
         [lake.LAKE, LANDED, table],
