@@ -247,8 +247,8 @@ def query(store: Warehouse, sql: str, params: dict[str, object] | None = None, a
     """Run read-only SQL (with `$name` parameters from `params`) on the warehouse's views; times show in Korea
     time. `at`: the warehouse as it was then (a run id, a snapshot id or a time; see resolve_at).
 
-    The lake is attached read-only, statements other than reads are refused before they run (ReadOnlyError),
-    and DuckDB may not install or load extensions on its own."""
+    The connection is sandboxed (warehouse.lake): it can read the lake and nothing else, whatever the SQL. Besides,
+    statements other than reads are refused before they run, with a message that says why (ReadOnlyError)."""
     return queries(store, [(sql, params)], at)[0]
 
 
@@ -259,8 +259,7 @@ def queries(
     for sql, _ in statements:
         _refuse_writes(sql)
     snapshot = resolve_at(store, at) if at is not None else None
-    with store.connect(read_only=True, snapshot=snapshot) as con:
-        con.execute(f"SET TimeZone = '{SESSION_TIMEZONE}'")
+    with store.connect(snapshot=snapshot, sandbox=True, timezone=SESSION_TIMEZONE) as con:
         return [_result(con.sql(sql, params=params) if params else con.sql(sql)) for sql, params in statements]
 
 

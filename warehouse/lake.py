@@ -8,6 +8,12 @@ A DuckDB catalog file is not offered: its writer locks readers out for the lengt
 
 Extensions come from the `duckdb-extension-*` wheels installed with newsflow and are loaded by path; DuckDB may
 neither install nor load one on its own, so nothing is ever downloaded.
+
+A sandboxed connection (`newsflow sql`) can read the lake and nothing else, whatever SQL it runs: local data files
+are read through a read-only file system (fsspec, registered with DuckDB under READ_PROTOCOL), DuckDB's own local
+file system is disabled, external access is off but for the data folder, and the configuration is locked, so no
+statement (not even one under EXPLAIN ANALYZE) can write a file, read one outside the warehouse, attach a database,
+load an extension or undo any of this.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+from fsspec.implementations.local import LocalFileSystem
 
 if TYPE_CHECKING:
     from warehouse.store import Warehouse
@@ -29,6 +36,7 @@ LAKE = "lake"  # the name the warehouse's DuckLake is attached under on newsflow
 DATA = "data"  # the folder of the Parquet data files, under the warehouse's location
 CATALOG_FILE = "catalog.sqlite"  # the default catalog, beside the data
 KINDS = {"sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}  # catalog database -> its DuckDB extension
+READ_PROTOCOL = "newsflowread"  # a sandboxed connection reads local data files as newsflowread:///<path>
 
 
 class CatalogError(ValueError):
@@ -78,22 +86,34 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect(store: Warehouse, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    store: Warehouse,
+    read_only: bool = False,
+    snapshot: int | None = None,
+    sandbox: bool = False,
+    timezone: str = "UTC",
+) -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB connection with the warehouse's DuckLake attached as `lake` (and in use).
 
     `read_only`: the lake is attached read-only. `snapshot`: the lake as it was at that snapshot (read-only).
-    Times are UTC on this connection (newsflow's own reads and writes)."""
+    `sandbox`: read-only, and the connection can touch nothing but the lake (see the module's docstring).
+    `timezone`: of the connection's times (UTC for newsflow's own reads and writes)."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    read_only = read_only or sandbox or snapshot is not None
+    data = store.url(DATA) + "/"
     try:
         for name in ("ducklake", KINDS[store.catalog.kind]):
             con.execute(f"LOAD {_quote(str(extension_file(name)))}")
         if not store.is_local:
             con.execute(f"LOAD {_quote(str(extension_file('httpfs')))}")
             con.execute(_s3_secret())
-        if store.catalog.kind == "sqlite" and not read_only and snapshot is None:
+        elif sandbox:
+            con.register_filesystem(ReadOnlyFiles())
+            data = f"{READ_PROTOCOL}://{data}"
+        if store.catalog.kind == "sqlite" and not read_only:
             _sqlite_in_wal_mode(Path(store.catalog.target))
-        options = [f"DATA_PATH {_quote(store.url(DATA) + '/')}", "OVERRIDE_DATA_PATH true"]
-        if read_only or snapshot is not None:
+        options = [f"DATA_PATH {_quote(data)}", "OVERRIDE_DATA_PATH true"]
+        if read_only:
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
@@ -106,11 +126,45 @@ def connect(store: Warehouse, read_only: bool = False, snapshot: int | None = No
                 f"no warehouse at {store.location} (catalog {store.catalog}): run `newsflow run` first"
             ) from None
         con.execute(f"USE {LAKE}")
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET TimeZone = {_quote(timezone)}")
+        if sandbox:
+            _seal(con, data)
     except BaseException:
         con.close()
         raise
     return con
+
+
+class ReadOnlyFiles(LocalFileSystem):
+    """The local file system, read-only, under READ_PROTOCOL: how a sandboxed connection reads data files."""
+
+    protocol = READ_PROTOCOL
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        if isinstance(path, str) and path.startswith(f"{READ_PROTOCOL}://"):
+            path = path[len(READ_PROTOCOL) + 3 :]
+        return super()._strip_protocol(path)
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: object):
+        if set(mode) & set("wax+"):
+            raise PermissionError(f"newsflow reads the warehouse read-only here: {path} cannot be written")
+        return super()._open(path, mode=mode, **kwargs)
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise PermissionError("newsflow reads the warehouse read-only here: no file can be changed")
+
+    rm = rm_file = rmdir = mkdir = makedirs = mv = touch = cp_file = put_file = _refuse
+
+
+def _seal(con: duckdb.DuckDBPyConnection, data: str) -> None:
+    """Leave the connection able to read the lake's data folder and nothing else, for good: external access off
+    but for that folder, DuckDB's local file system off (local data is read through ReadOnlyFiles), and the
+    configuration locked so that no later statement can change any of it."""
+    con.execute(f"SET allowed_directories = [{_quote(data)}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET disabled_filesystems = 'LocalFileSystem'")
+    con.execute("SET lock_configuration = true")
 
 
 def _sqlite_in_wal_mode(path: Path) -> None:

@@ -128,11 +128,13 @@ class Warehouse:
 
     # --- the lake --------------------------------------------------------------------------------------------
 
-    def connect(self, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, read_only: bool = False, snapshot: int | None = None, sandbox: bool = False, timezone: str = "UTC"
+    ) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with the warehouse's lake attached as `lake` (warehouse.lake.connect)."""
-        if (read_only or snapshot is not None) and not self.has_catalog:
+        if (read_only or sandbox or snapshot is not None) and not self.has_catalog:
             raise FileNotFoundError(f"no warehouse at {self.location}: run `newsflow run` first")
-        return lake.connect(self, read_only=read_only, snapshot=snapshot)
+        return lake.connect(self, read_only=read_only, snapshot=snapshot, sandbox=sandbox, timezone=timezone)
 
     def read(
         self, table: str, columns: list[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
