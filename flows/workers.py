@@ -26,6 +26,7 @@ from transforms.pages import KNOWN_SCHEMA, ParseRules
 # below this many items (pages, articles) a batch is done in the calling process: sending it costs more than it saves
 MIN_PARALLEL = 64
 ENTITY_COLUMNS = ("article_id", "page_id", "body", "captions")
+PARENT_CHECK = 1.0  # seconds between a worker's checks of its parent's pid (its sentinel is waited on meanwhile)
 
 Result = TypeVar("Result")
 
@@ -61,8 +62,26 @@ _context: Context | None = None  # a worker process's, set once when it starts
 
 def _start(context: Context) -> None:
     global _context
+    threading.Thread(target=_exit_with_parent, name="newsflow-exit-with-run", daemon=True).start()
     _context = context
     context.entities(pl.DataFrame({"article_id": ["warm-up"], "body": [["삼성전자 이재용 회장이 왔다."]]}))
+
+
+def _exit_with_parent() -> None:
+    """End this worker process as soon as the run's process has ended, however it ended (SIGKILL included): else
+    the worker, waiting on a queue whose other end it holds itself, lives on with its memory.
+
+    The worker waits on its parent's sentinel, a pipe only the parent holds open, which reads end-of-file the moment
+    the parent process is gone; and checks every PARENT_CHECK that its parent pid is still the run's, in case a
+    child the run forked holds that pipe open too. Linux's PR_SET_PDEATHSIG is not used: it fires when the *thread*
+    that started the worker ends, and the pool is started by whichever of the flow's task threads drafts the first
+    large batch, which may end before the run. The multiprocessing resource tracker, whose pipe the workers hold
+    open too, then reads end-of-file and ends on its own."""
+    parent = multiprocessing.parent_process()  # set in every process multiprocessing starts
+    assert parent is not None, "not a worker process"
+    while os.getppid() == parent.pid and parent.is_alive():
+        parent.join(PARENT_CHECK)
+    os._exit(1)
 
 
 def _draft(refs: list[str]) -> DraftedBatch:
@@ -79,7 +98,8 @@ class Workers:
     """`count` worker processes for a run: `draft(refs)` and `entities(articles)` computed on slices of a
     batch in the processes, or here for a small batch or one worker.
 
-    Use as a context manager (the processes stop on exit); they start at the first large batch."""
+    Use as a context manager (the processes stop on exit, and end with the run's process however it ends); they
+    start at the first large batch."""
 
     def __init__(self, count: int | None = None, profiles_dir: str | None = None, known: pl.DataFrame | None = None):
         self.count = count or default_workers()

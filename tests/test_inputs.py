@@ -21,7 +21,7 @@ from fastwarc.warc import WarcRecord, WarcRecordType
 from typer.testing import CliRunner
 
 from flows.ingest import ingest
-from flows.sources import Decoded, SourceError, decode, discover, read_pages
+from flows.sources import Decoded, decode, discover, read_pages
 from newsflow.cli import app
 from tests.conftest import EXAMPLES
 from warehouse.catalog import query
@@ -262,17 +262,17 @@ def test_the_http_charset_is_a_decoding_hint():
     assert decode(greek, charset="iso-8859-7") == Decoded("Καλημέρα κόσμε, ειδήσεις της ημέρας", "iso-8859-7", None)
 
 
-def test_url_lists_skip_blank_lines_and_comments_and_refuse_lines_that_are_not_urls(tmp_path):
+def test_url_lists_skip_blank_lines_and_comments_and_keep_lines_that_are_not_urls_as_error_pages(tmp_path):
     good = tmp_path / "seeds.urls"
     good.write_text("# morning crawl\nhttps://a.example/1\n\n  http://b.example/2  \nftp://c.example/3\n")
     assert discover([str(good)]) == ["https://a.example/1", "http://b.example/2", "ftp://c.example/3"]
     bad = tmp_path / "more.urls.txt"
     bad.write_text("https://a.example/1\nwww.example.com/page\n")
-    with pytest.raises(SourceError, match=r"more.urls.txt line 2: 'www.example.com/page' is not a URL"):
-        discover([str(bad)])
-    result = CliRunner().invoke(app, ["run", str(bad), "--warehouse", str(tmp_path / "wh")])
-    assert result.exit_code == 2 and "is not a URL" in result.output
-    assert "Traceback" not in result.output
+    refs = discover([str(bad)])  # no SourceError: the line is a page of its own, an error
+    assert refs == ["https://a.example/1", "newsflow-not-a-url:www.example.com/page"]
+    [row] = read_pages(refs[1:]).rows(named=True)  # refused without a request
+    assert (row["source"], row["read_error"], row["url"]) == ("www.example.com/page", True, None)
+    assert row["read_reason"] == f"{bad} line 2: 'www.example.com/page' is not a URL (it needs http:// or https://)"
 
 
 def test_run_help_names_every_kind_of_source():

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -17,7 +20,7 @@ import flows.drafting
 from benchmarks.generate import generate
 from flows.sources import discover, read_pages
 from flows.workers import MIN_PARALLEL, Workers
-from tests.conftest import aged
+from tests.conftest import ROOT, aged
 from transforms.pages import KNOWN_SCHEMA, settle
 
 PAGES = MIN_PARALLEL + 26
@@ -111,3 +114,47 @@ def test_a_killed_worker_fails_the_batch_and_the_next_batch_starts_new_workers(r
             workers.draft(refs)
         assert workers._pool is None
         assert workers.draft(refs).pages_read == PAGES
+
+
+# a run's process: its pool started from a thread that ends at once, as a flow's task thread may end before the run
+RUN = """
+import threading, time
+from flows.workers import Workers
+workers = Workers(2)
+starter = threading.Thread(target=workers.start)
+starter.start()
+starter.join()
+print(*workers._pool._processes, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_the_workers_and_the_resource_tracker_die_with_a_killed_run():
+    run = subprocess.Popen([sys.executable, "-c", RUN], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    started: list[int] = []
+    try:
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert len(workers) == 2
+        trackers = [p.pid for p in psutil.Process(run.pid).children() if "resource_tracker" in " ".join(p.cmdline())]
+        started = workers + trackers
+        assert len(trackers) == 1
+        time.sleep(1)
+        assert all(map(_running, workers))  # the thread that started them has ended: they live on with the run
+        run.kill()
+        run.wait()
+        gone_by = time.monotonic() + 5
+        while any(map(_running, started)) and time.monotonic() < gone_by:
+            time.sleep(0.1)
+        assert [pid for pid in started if _running(pid)] == []
+    finally:
+        run.kill()
+        run.wait()
+        for pid in filter(_running, started):  # left over before the fix: not to outlive the test
+            os.kill(pid, signal.SIGKILL)
