@@ -20,9 +20,20 @@ class Capture:
     captured_at: datetime | None = None  # when it was captured (UTC): WARC-Date, or the fetch time
     charset: str | None = None  # the charset of the HTTP Content-Type, a hint for decoding
     error: str | None = None  # why there is no page; the bytes are then not decoded
+    refused: str | None = None  # why the page is rejected unread (over the size cap): the bytes are not decoded
     attempt: str | None = None  # set on failures worth trying again: makes the page_id unique to this attempt
     file_size: int | None = None  # a page file's size and modification time when it was read: its quick-check stamp
     file_mtime_ns: int | None = None
+
+
+def source_name(path: str) -> str:
+    """A path as the ledger records it: valid UTF-8 whatever the file system holds. A name with bytes that are not
+    UTF-8 (Python holds them as surrogate escapes) keeps them, losslessly, as `\\xNN` escapes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
 
 
 def size_text(size: int) -> str:

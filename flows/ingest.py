@@ -247,6 +247,7 @@ def _ingest(
             landing.land()
     finally:
         gc.unfreeze()
+    _check_every_page_is_accounted_for(summary, landing.pages_quarantined)
     validations = landing.validations()
     summary.validation_success = all(v.success for v in validations.values())
     with watch.stage("land"):
@@ -258,6 +259,21 @@ def _ingest(
     summary.seconds = time.perf_counter() - clock
     logger.info("run %s finished in %.1f s", run_id, summary.seconds)
     return summary
+
+
+class IncompleteRun(RuntimeError):
+    """A page the run found has no ledger row: the run is not committed."""
+
+
+def _check_every_page_is_accounted_for(summary: RunSummary, quarantined: int) -> None:
+    """A run commits only if every page it found is accounted for: skipped (unchanged, or known by its hash), in
+    the run's ledger rows whatever their status, or (a ledger row that failed its expectations) in quarantine."""
+    accounted = summary.pages_skipped + sum(summary.statuses.values()) + quarantined
+    if accounted != summary.pages_seen:
+        raise IncompleteRun(
+            f"{summary.pages_seen} pages found but {accounted} accounted for (skipped or in the ledger): "
+            "nothing is committed"
+        )
 
 
 def _drafted_in_order(batches: list[list[str]], workers: Workers, in_flight: int) -> Iterator[DraftedBatch]:
@@ -297,6 +313,7 @@ class Landing:
         self.results: dict[str, list[ExpectationResult]] = {name: [] for name in VALIDATED}
         self.settled: list[dict[str, pl.DataFrame]] = []  # settled batches' tables, not validated yet
         self.part = 0  # the number of the last batch settled: the part its tables land in
+        self.pages_quarantined = 0  # ledger rows that failed their expectations: in quarantine instead
         self.last = ""
         summary.statuses = dict.fromkeys(PAGE_STATUSES, 0)
         summary.rows = dict.fromkeys((*VALIDATED, QUARANTINE.name), 0)
@@ -341,6 +358,7 @@ class Landing:
             land_batch(self.tx, landed)
         for name, validation in validations.items():
             self.results[name].extend(validation.results)
+        self.pages_quarantined += validations["pages"].quarantine.height
         for status in PAGE_STATUSES:
             count = landed["pages"].filter(pl.col("status") == status).height
             self.summary.statuses[status] = self.summary.statuses.get(status, 0) + count

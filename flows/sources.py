@@ -3,15 +3,21 @@
 A page is named by a ref, a cheap string that discover() returns and read_pages() reads:
 - a page file (plain or .gz): its absolute path;
 - a page record of a WARC or WARC.gz archive: `<absolute archive path>#<byte offset of the record>`;
-- a URL from a URL list (`*.urls`, `*.urls.txt`): the URL itself.
+- a URL from a URL list (`*.urls`, `*.urls.txt`): the URL itself (a line that is no URL: an error page).
+
+Nothing a source holds stops a run: a file that cannot be read (a dangling or looping symbolic link, a FIFO, a
+device, a page over the size cap, a name that is not UTF-8) is a page of its own, an `error` or `rejected` row of
+the ledger with its reason, and the other pages land.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Container, Iterable, Iterator
@@ -23,7 +29,7 @@ from pathlib import Path
 import polars as pl
 from charset_normalizer import from_bytes
 
-from flows.capture import Capture, SourceError
+from flows.capture import Capture, SourceError, size_text, source_name
 from flows.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
 from flows.warc import is_warc, read_records, record_offsets
 
@@ -59,6 +65,13 @@ RAW_SCHEMA = pl.Schema(
 SNIFF_BYTES = 4096
 RACY_NS = 2_000_000_000  # a file modified this recently when it is read gets no quick-check stamp (file_stamp)
 MAX_CONTROL_SHARE = 0.05  # more control characters than this in the first bytes: binary, not text
+# a page that no encoding reads whole is read with replacement characters when at most this many of its
+# characters (and at most MAX_REPLACED_SHARE of them) are bytes the encoding cannot read; more is not text
+MAX_REPLACED, MAX_REPLACED_SHARE = 64, 0.01
+# An HTML page with more elements than this is rejected unparsed: the body extractor's memory and time grow with
+# the element count (benchmarks/README.md, the fault matrix), and real article pages hold a few thousand at most.
+MAX_HTML_ELEMENTS = 50_000
+_START_TAG = re.compile(r"<[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -93,30 +106,36 @@ def discover(sources: Iterable[str]) -> list[str]:
 
 
 def _source_files(sources: Iterable[str]) -> list[str]:
-    """The absolute paths of the files the sources name, sorted, each once."""
+    """The absolute paths of the files the sources name, sorted, each once. Anything a folder holds but another
+    folder (a link that loops or leads nowhere, a FIFO, a socket) is listed too: reading it makes its error row."""
     found: list[str] = []
     for source in sources:
         path = Path(source)
-        if path.is_file():
-            found.append(str(path.resolve()))
-        elif path.is_dir():
+        if path.is_dir():
             found.extend(_files_under(str(path.resolve())))  # one resolve per folder, not per file
+        elif os.path.lexists(path):
+            found.append(os.path.join(os.path.abspath(path.parent), path.name))  # a link stays a link
         else:
             raise SourceError(f"source not found: {source}")
     return sorted(dict.fromkeys(found))
 
 
 def _files_under(folder: str) -> Iterator[str]:
-    """Paths of the files in a folder and its sub-folders, hidden ones (and everything in hidden folders) left
-    out. Symbolic links to files count as files; links to folders are not followed. Directory entries say what
-    they are, so listing costs no stat per file."""
-    with os.scandir(folder) as entries:
+    """Paths of the entries in a folder and its sub-folders that are not folders, hidden ones (and everything in
+    hidden folders) left out. Links to folders are not followed. Directory entries say what they are, so
+    listing costs no stat per file."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:  # a folder that cannot be listed: a page of its own, whose reading says why
+        yield folder
+        return
+    with entries:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 yield from _files_under(entry.path)
-            elif entry.is_file():
+            else:
                 yield entry.path
 
 
@@ -196,6 +215,12 @@ def decode(data: bytes, charset: str | None = None) -> Decoded:
         return Decoded(None, None, "binary content, not text")
     declared = (charset or declared_charset(data) or "").lower()
     order = ("cp949", "utf-8-sig") if declared in KOREAN_LEGACY else ("utf-8-sig", "cp949")
+    decoded = _decode_strict(data, order) or _decode_lenient(data, order) or _decode_other(data, declared)
+    return _without_nul(decoded)
+
+
+def _decode_strict(data: bytes, order: tuple[str, ...]) -> Decoded | None:
+    """The page read whole by the first encoding of `order` that reads every byte; mojibake repaired."""
     for encoding in order:
         try:
             text = data.decode(encoding)
@@ -205,7 +230,36 @@ def decode(data: bytes, charset: str | None = None) -> Decoded:
             return Decoded(text, "cp949", None)
         repaired, note = repair_mojibake(text)
         return Decoded(repaired, "cp949" if note else "utf-8", note)
-    return _decode_other(data, declared)
+    return None
+
+
+def _decode_lenient(data: bytes, order: tuple[str, ...]) -> Decoded | None:
+    """A page in UTF-8 or CP949 but for a few stray bytes (a byte flipped in transit, a page cut mid-character):
+    read by the encoding that leaves the fewest bytes unread, each replaced by U+FFFD, and the count noted. None
+    when too many are: then it is not that encoding."""
+    best: tuple[int, str, str] | None = None
+    for encoding in order:
+        text = data.decode(encoding, errors="replace")
+        replaced = text.count("\ufffd")
+        if best is None or replaced < best[0]:
+            best = (replaced, encoding, text)
+    assert best is not None
+    replaced, encoding, text = best
+    if replaced > min(MAX_REPLACED, MAX_REPLACED_SHARE * len(text)):
+        return None
+    name = "utf-8" if encoding == "utf-8-sig" else encoding
+    return Decoded(text, name, f"{replaced} invalid byte{'s' * (replaced != 1)} for {name} replaced by U+FFFD")
+
+
+def _without_nul(decoded: Decoded) -> Decoded:
+    """The text without NUL characters, which no page means to hold (a file padded or damaged on disk); noted."""
+    if decoded.text is None or "\x00" not in decoded.text:
+        return decoded
+    count = decoded.text.count("\x00")
+    note = f"{count} NUL character{'s' * (count != 1)} removed"
+    return Decoded(
+        decoded.text.replace("\x00", ""), decoded.encoding, f"{decoded.reason}; {note}" if decoded.reason else note
+    )
 
 
 def _decode_other(data: bytes, declared: str) -> Decoded:
@@ -223,20 +277,64 @@ def _guess(data: bytes) -> Decoded:
     return Decoded(str(best), best.encoding, None)
 
 
-def _read_bytes(path: str) -> bytes:
-    data = Path(path).read_bytes()
-    return gzip.decompress(data) if path.endswith(".gz") else data
+def _read_capped(path: str, cap: int) -> bytes:
+    """At most cap + 1 bytes of a file (gunzipped for .gz): one more than the cap tells a page over it."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as file:
+        return file.read(cap + 1)
 
 
-def read_file(path: str) -> Capture:
-    """A page file's bytes (gunzipped for .gz) and its stamp; an unreadable file is a capture with its error."""
+def read_file(path: str, cap: int | None = None) -> Capture:
+    """A page file's bytes (gunzipped for .gz) and its stamp. Never more than `cap` bytes (a page's size cap,
+    NEWSFLOW_MAX_PAGE_BYTES by default) are kept: a larger page, or a .gz that inflates beyond it, is refused
+    after reading one byte more. Anything that is not a readable regular file is a capture with its error."""
+    cap = cap or max_page_bytes()
+    name = source_name(path)
+    problem = _not_a_page_file(path)
+    if problem:
+        return Capture(name, b"", error=problem)
     stamp = file_stamp(path)  # before reading: a change while it is read leaves a newer time for the next run
-    try:
-        data = _read_bytes(path)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return Capture(path, b"", error=f"could not read: {type(exc).__name__}: {exc}")
     size, mtime_ns = stamp or (None, None)
-    return Capture(path, data, file_size=size, file_mtime_ns=mtime_ns)
+    try:
+        data = _read_capped(path, cap)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return Capture(name, b"", error=f"could not read: {type(exc).__name__}: {exc}")
+    if len(data) > cap:
+        what = "inflates to" if path.endswith(".gz") else "is"
+        return Capture(
+            name,
+            data[:cap],
+            refused=f"page {what} more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read further",
+            file_size=size,
+            file_mtime_ns=mtime_ns,
+        )
+    return Capture(name, data, file_size=size, file_mtime_ns=mtime_ns)
+
+
+def _not_a_page_file(path: str) -> str | None:
+    """Why a path cannot be read as a page (a link that loops or leads nowhere, a FIFO, a device, a folder that
+    cannot be listed), or None for a regular file (or a link to one)."""
+    try:
+        found = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "could not read: a loop of symbolic links"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f"could not read: a symbolic link to {source_name(os.readlink(path))}, which does not exist"
+        return f"could not read: {type(exc).__name__}: {exc.strerror or exc}"
+    if stat.S_ISREG(found.st_mode):
+        return None
+    kinds = {stat.S_ISDIR: "a folder that cannot be listed", stat.S_ISFIFO: "a FIFO (named pipe)"}
+    kinds |= {stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"}
+    kind = next((name for test, name in kinds.items() if test(found.st_mode)), "not a regular file")
+    return f"could not read: {kind}, not a page file"
+
+
+def max_page_bytes() -> int:
+    """The size cap of a page (NEWSFLOW_MAX_PAGE_BYTES)."""
+    from newsflow.settings import Settings
+
+    return Settings().max_page_bytes
 
 
 def file_stamp(path: str) -> tuple[int, int] | None:
@@ -262,7 +360,7 @@ def file_stats(refs: Iterable[str]) -> pl.DataFrame:
     sources, sizes, times = [], [], []
     for ref in refs:
         if ref_kind(ref) is RefKind.FILE and (stamp := _size_and_mtime(ref)) is not None:
-            sources.append(ref)
+            sources.append(source_name(ref))
             sizes.append(stamp[0])
             times.append(stamp[1])
     return pl.DataFrame(
@@ -280,10 +378,12 @@ def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame, stats: pl.DataFra
     for are stat'ed now (a URL, a record or a new file is not)."""
     if stamps.is_empty():
         return set()
+    refs = list(refs)
     if stats is None:
         stamped = set(stamps["source"].to_list())
-        stats = file_stats(ref for ref in refs if ref in stamped)
-    return set(stats.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
+        stats = file_stats(ref for ref in refs if source_name(ref) in stamped)
+    same = set(stats.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
+    return {ref for ref in refs if source_name(ref) in same}
 
 
 _LEFT_FOR_RUN: dict[tuple[str, ...], Listing] = {}  # at most one: what `newsflow run` listed, for its flow
@@ -338,10 +438,10 @@ def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
     content_hash = hashlib.sha256(capture.data).hexdigest()
     identity = "\0".join(p for p in (capture.source, content_hash, capture.attempt) if p is not None)
     page_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    if capture.error or page_id in skip:
-        decoded = Decoded(None, None, capture.error)
+    if capture.error or capture.refused or page_id in skip:
+        decoded = Decoded(None, None, capture.error or capture.refused)
     else:
-        decoded = decode(capture.data, capture.charset)
+        decoded = _within_element_cap(decode(capture.data, capture.charset))
     return {
         "page_id": page_id,
         "content_hash": content_hash,
@@ -358,6 +458,18 @@ def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
     }
 
 
+def _within_element_cap(decoded: Decoded) -> Decoded:
+    """The decoded page, or none with the reason when it holds more than MAX_HTML_ELEMENTS elements."""
+    text = decoded.text
+    if text is None or text.count("<") <= MAX_HTML_ELEMENTS:
+        return decoded
+    if sum(1 for _ in _START_TAG.finditer(text)) <= MAX_HTML_ELEMENTS:
+        return decoded
+    return Decoded(
+        None, decoded.encoding, f"HTML of more than {MAX_HTML_ELEMENTS:,} elements (the element cap): not parsed"
+    )
+
+
 def read_page(path: str) -> dict:
     """One raw page row of a page file; an unreadable file becomes a row with read_error set, never an
     exception."""
@@ -365,20 +477,24 @@ def read_page(path: str) -> dict:
 
 
 def read_pages(
-    refs: Iterable[str], fetch: FetchLimits | None = None, skip: Container[str] = frozenset()
+    refs: Iterable[str],
+    fetch: FetchLimits | None = None,
+    skip: Container[str] = frozenset(),
+    cap: int | None = None,
 ) -> pl.DataFrame:
     """Raw pages for the refs, one row each, in RAW_SCHEMA and in the order of the refs. Refs are read by
     kind: each archive is opened once, and the URLs are fetched through one shared HTTP client with the
     limits given (by default the NEWSFLOW_FETCH_* settings). Pages whose page_id is in `skip` are hashed but
-    not decoded (see page_row)."""
+    not decoded (see page_row). `cap`: the size cap of a page (NEWSFLOW_MAX_PAGE_BYTES by default)."""
     refs = list(refs)
+    cap = cap or max_page_bytes()
     kinds = [ref_kind(ref) for ref in refs]
     rows: dict[str, dict] = {}
     for ref, kind in zip(refs, kinds, strict=True):
         if kind is RefKind.FILE:
-            rows[ref] = page_row(read_file(ref), skip)
+            rows[ref] = page_row(read_file(ref, cap), skip)
     for archive, offsets in _records_by_archive(r for r, k in zip(refs, kinds, strict=True) if k is RefKind.RECORD):
-        for offset, capture in zip(offsets, read_records(archive, offsets), strict=True):
+        for offset, capture in zip(offsets, read_records(archive, offsets, cap), strict=True):
             rows[f"{archive}#{offset}"] = page_row(capture, skip)
     urls = [ref for ref, kind in zip(refs, kinds, strict=True) if kind is RefKind.URL]
     if urls:
@@ -406,9 +522,12 @@ def fetch_limits() -> FetchLimits:
         attempts=settings.fetch_attempts,
         max_bytes=settings.fetch_max_bytes,
         backoff=settings.fetch_backoff,
+        deadline=settings.fetch_deadline,
     )
 
 
 def batched(items: list[str], size: int) -> Iterator[list[str]]:
+    if size < 1:
+        raise ValueError(f"batch size {size}: a batch holds at least one page")
     for start in range(0, len(items), size):
         yield items[start : start + size]

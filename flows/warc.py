@@ -14,7 +14,7 @@ from typing import BinaryIO
 from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from flows.capture import Capture
+from flows.capture import Capture, size_text, source_name
 
 WARC_MAGIC = b"WARC/"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -125,34 +125,39 @@ def _end_of(archive: str | BinaryIO, offset: int) -> int:
         return offset + len(header) + (int(length.group(1)) if length else 0) + 4
 
 
-def read_records(path: str, offsets: list[int]) -> list[Capture]:
+def read_records(path: str, offsets: list[int], cap: int = 8_000_000) -> list[Capture]:
     """The page records at these offsets of one archive, opened once (an archive gzipped as one stream is unpacked
-    once, up to its last wanted record); a record that cannot be read becomes a capture with its error."""
+    once, up to its last wanted record); a record that cannot be read becomes a capture with its error. A record
+    whose payload is over `cap` bytes (as stored, or once its content encoding is undone) is refused, after
+    reading at most one byte more than the cap."""
     try:
         with open(path, "rb") as file:
             if _packed_as_one_stream(file, offsets):
-                return _read_unpacked(path, offsets)
-            return [_read_record(file, path, offset) for offset in offsets]
+                return _read_unpacked(path, offsets, cap)
+            return [_read_record(file, path, offset, cap) for offset in offsets]
     except OSError as exc:
         return [
-            Capture(f"{path}#{offset}", b"", error=f"could not read: {type(exc).__name__}: {exc}") for offset in offsets
+            Capture(source_name(f"{path}#{offset}"), b"", error=f"could not read: {type(exc).__name__}: {exc}")
+            for offset in offsets
         ]
 
 
-def _read_record(file: BinaryIO, path: str, offset: int) -> Capture:
+def _read_record(file: BinaryIO, path: str, offset: int, cap: int) -> Capture:
     """The record at `offset`, checked whole: an archive cut short ends within a record, and its reader then gives
     what is there without a word (a page cut off mid-body would land as if it were all). The payload as stored
     must be as long as the record says; a payload served with a content or transfer encoding is then read again,
     decoded."""
     try:
         record = _record_at(file, offset, "none")
+        if record.content_length > cap:
+            return _over_cap(path, offset, record, cap)
         data = record.reader.read()
         if len(data) < record.content_length:
             raise ValueError(f"cut short: {len(data):,} of the record's {record.content_length:,} bytes are there")
         if record.is_http and _ENCODINGS & {h.lower() for h, _ in record.http_headers.items()}:
             record = _record_at(file, offset, "all")
-            data = record.reader.read()
-        return _capture(path, offset, record, data)
+            data = record.reader.read(cap + 1)  # a gzip bomb inflates no further than this
+        return _capture(path, offset, record, data, cap)
     except Exception as exc:  # a broken record is that page's error, never the batch's
         return _unreadable(path, offset, exc)
 
@@ -170,14 +175,15 @@ def _record_at(file: BinaryIO, offset: int, decode: str) -> WarcRecord:
     return record
 
 
-def _read_unpacked(path: str, offsets: list[int]) -> list[Capture]:
+def _read_unpacked(path: str, offsets: list[int], cap: int) -> list[Capture]:
     """The records at these offsets of the unpacked stream, in one pass that stops after the last of them."""
     wanted, found, failure = set(offsets), {}, ValueError(_NOT_THERE)
     try:
         with gzip.open(path) as stream:
             for record in ArchiveIterator(stream, record_types=PAGE_RECORDS, auto_decode="all"):
                 if record.stream_pos in wanted:
-                    found[record.stream_pos] = _capture(path, record.stream_pos, record, record.reader.read())
+                    data = record.reader.read(cap + 1)
+                    found[record.stream_pos] = _capture(path, record.stream_pos, record, data, cap)
                     if len(found) == len(wanted):
                         break
     except Exception as exc:  # a broken stream is an error of the pages not read before it, never the batch's
@@ -192,13 +198,21 @@ _NOT_THERE = (
 
 def _unreadable(path: str, offset: int, exc: Exception) -> Capture:
     return Capture(
-        f"{path}#{offset}", b"", error=f"could not read the WARC record at offset {offset}: {type(exc).__name__}: {exc}"
+        source_name(f"{path}#{offset}"),
+        b"",
+        error=f"could not read the WARC record at offset {offset}: {type(exc).__name__}: {exc}",
     )
 
 
-def _capture(path: str, offset: int, record: WarcRecord, data: bytes) -> Capture:
+def _over_cap(path: str, offset: int, record: WarcRecord, cap: int) -> Capture:
+    """A record too large to read: refused, its headers kept."""
+    return _capture(path, offset, record, b"", cap, size=record.content_length)
+
+
+def _capture(path: str, offset: int, record: WarcRecord, data: bytes, cap: int, size: int | None = None) -> Capture:
     """The record's payload `data` (the HTTP body of a response) with its target URI, date and charset; the source
-    names the record by its WARC-Record-ID (stable, unlike an offset after recompression)."""
+    names the record by its WARC-Record-ID (stable, unlike an offset after recompression). A payload over `cap`
+    bytes (`size` as the record declares it, else the bytes read) is refused."""
     record_id = (record.record_id or "").strip("<>") or f"offset-{offset}"
     date = record.record_date
     error, charset = None, charset_of(record.headers.get("Content-Type"))
@@ -206,13 +220,18 @@ def _capture(path: str, offset: int, record: WarcRecord, data: bytes) -> Capture
         status, charset = record.http_headers.status_code, record.http_charset
         if status is not None and not 200 <= status < 300:
             error = " ".join(f"HTTP {status} {record.http_headers.reason_phrase or ''}".split()) + " in the archive"
+    refused = None
+    if max(size or 0, len(data)) > cap:
+        refused = f"WARC record's page is more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read"
+        data = data[:cap]
     return Capture(
-        source=f"{path}#{record_id}",
+        source=source_name(f"{path}#{record_id}"),
         data=data,
         url=record.headers.get("WARC-Target-URI"),
         captured_at=date.astimezone(UTC) if date else None,
         charset=charset,
         error=error,
+        refused=refused,
     )
 
 

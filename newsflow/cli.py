@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsflow.prefect_server import EarlyServer
-from newsflow.settings import Settings, configure_prefect
+from newsflow.settings import Settings, SettingsError, configure_prefect, load_settings
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
 app = typer.Typer(
@@ -87,10 +87,19 @@ def _where(warehouse: str | None) -> tuple[str, str | None]:
     return settings.warehouse, settings.catalog
 
 
-def _settings(warehouse: str | None = None, profiles: Path | None = None) -> Settings:
-    settings = Settings()
-    updates = {k: v for k, v in {"warehouse": warehouse, "profiles_dir": profiles}.items() if v is not None}
-    return settings.model_copy(update=updates)
+def _settings(warehouse: str | None = None, profiles: Path | None = None, **options: Any) -> Settings:
+    """The settings (defaults, NEWSFLOW_* variables, then the command's options), every one checked: exit 2
+    with one line naming a bad one and what it may be."""
+    try:
+        return load_settings(warehouse=warehouse, profiles_dir=profiles, **options)
+    except SettingsError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+@app.callback()
+def _check_environment() -> None:
+    """Every NEWSFLOW_* setting is checked before any command runs."""
+    _settings()
 
 
 def _checked_inputs(sources: list[str], settings: Settings) -> Any:
@@ -150,7 +159,7 @@ def run(
 
     Runs on one warehouse take turns: a second one waits for the first, then skips the pages it ingested. Every
     task runner lands the same rows."""
-    settings = _settings(warehouse, profiles)
+    settings = _settings(warehouse, profiles, batch_size=batch_size, workers=workers, lock_timeout=wait)
     runner = task_runner or (Runner.dask if dask_address or settings.dask_address else Runner(settings.task_runner))
     address = dask_address or settings.dask_address
     if address and runner is not Runner.dask:
@@ -166,7 +175,7 @@ def run(
     from flows.ingest import ingest, with_runner
     from flows.runners import shared_api
 
-    processes = settings.workers if workers is None else workers
+    processes = settings.workers
     flow, in_flight = ingest, 2
     if runner is Runner.dask:
         from flows.runners import dask_runner
@@ -184,10 +193,10 @@ def run(
                 sources,
                 warehouse=store.location,
                 catalog=str(store.catalog),
-                batch_size=batch_size or settings.batch_size,
+                batch_size=settings.batch_size,
                 in_flight=in_flight,
                 workers=processes,
-                lock_timeout=settings.lock_timeout if wait is None else wait,
+                lock_timeout=settings.lock_timeout,
                 full_refresh=full_refresh,
                 checksum=checksum,
                 profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
@@ -489,8 +498,6 @@ def _scheduled(
     cron: str | None,
     interval: float | None,
     timezone: str,
-    batch_size: int | None,
-    workers: int | None,
 ) -> tuple[Any, dict[str, Any]]:
     """Check what `serve` and `deploy` were given, before anything is registered; the schedule and parameters."""
     _check_sources(sources, settings)
@@ -505,8 +512,8 @@ def _scheduled(
     parameters = ingest_parameters(
         sources,
         settings.warehouse,
-        batch_size or settings.batch_size,
-        settings.workers if workers is None else workers,
+        settings.batch_size,
+        settings.workers,
         settings.profiles_dir,
         catalog=settings.catalog,
     )
@@ -572,8 +579,8 @@ def serve(
     its UI shows the deployment and every run. Prefect's temporary local server
     has no scheduler, so serve exits 2 when PREFECT_API_URL is not set.
     """
-    settings = _settings(warehouse, profiles)
-    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone, batch_size, workers)
+    settings = _settings(warehouse, profiles, batch_size=batch_size, workers=workers)
+    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone)
     _require_server("serve")
     from flows.schedule import serve_ingest
 
@@ -604,8 +611,8 @@ def deploy(
     Needs PREFECT_API_URL (a running `prefect server start`) and a process work pool; a worker
     (`prefect worker start --pool POOL`) in an environment where newsflow is installed runs each scheduled run.
     """
-    settings = _settings(warehouse, profiles)
-    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone, batch_size, workers)
+    settings = _settings(warehouse, profiles, batch_size=batch_size, workers=workers)
+    schedule, parameters = _scheduled(sources, settings, cron, interval, timezone)
     _require_server("deploy")
     from flows.schedule import deploy_ingest
 

@@ -131,8 +131,12 @@ def test_any_duckdb_client_attaches_the_warehouse_with_the_printed_lines(tmp_pat
 def test_a_copied_warehouse_reads_its_own_files(tmp_path):
     store = Warehouse.at(tmp_path / "wh")
     commit_run(store, "one", 1)
-    shutil.copytree(store.root, tmp_path / "copy")
-    shutil.rmtree(store.root)  # the original is gone: the copy must not need it
+    shutil.copytree(store.root, tmp_path / "copy", symlinks=True)  # as `cp -a` copies it
     copy = Warehouse.at(tmp_path / "copy")
-    assert query(copy, "SELECT run_id FROM runs").item() == "one"
+    commit_run(store, "two", 2)  # runs into the original after the copy: the copy does not see them
+    assert query(copy, "SELECT list(run_id ORDER BY run_id) FROM runs").item().to_list() == ["one"]
+    commit_run(copy, "three", 3)  # nor the original the copy's
+    assert query(store, "SELECT list(run_id ORDER BY run_id) FROM runs").item().to_list() == ["one", "two"]
+    shutil.rmtree(store.root)  # the original is gone: the copy must not need it
+    assert query(copy, "SELECT list(run_id ORDER BY run_id) FROM runs").item().to_list() == ["one", "three"]
     assert all(path.startswith(str(copy.root)) for path, _ in copy.files("runs") + copy.files("stations"))
