@@ -121,9 +121,9 @@ def _source_files(sources: Iterable[str]) -> list[str]:
 
 
 def _files_under(folder: str) -> Iterator[str]:
-    """Paths of the entries in a folder and its sub-folders that are not folders, hidden ones (and everything in
-    hidden folders) left out. Links to folders are not followed. Directory entries say what they are, so
-    listing costs no stat per file."""
+    """Paths of the entries in a folder and its sub-folders that are not folders (nor links to folders, which
+    are not followed), hidden ones (and everything in hidden folders) left out. Directory entries say what they
+    are, so listing costs no stat per regular file."""
     try:
         entries = os.scandir(folder)
     except OSError:  # a folder that cannot be listed: a page of its own, whose reading says why
@@ -135,8 +135,15 @@ def _files_under(folder: str) -> Iterator[str]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 yield from _files_under(entry.path)
-            else:
+            elif not _links_to_a_folder(entry):  # not followed; a link that loops or dangles is listed
                 yield entry.path
+
+
+def _links_to_a_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop of links
+        return False
 
 
 def ref_kind(ref: str) -> RefKind:

@@ -54,8 +54,8 @@ def ingested_copy(tmp_path: Path) -> tuple[Path, list[Path], Warehouse]:
 def files_opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The page files runs open from now on, as they open them."""
     opened: list[str] = []
-    read_bytes = flows.sources._read_bytes
-    monkeypatch.setattr(flows.sources, "_read_bytes", lambda path: opened.append(path) or read_bytes(path))
+    read_capped = flows.sources._read_capped
+    monkeypatch.setattr(flows.sources, "_read_capped", lambda path, cap: opened.append(path) or read_capped(path, cap))
     return opened
 
 

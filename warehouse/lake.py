@@ -160,7 +160,10 @@ class ReadOnlyFiles(LocalFileSystem):
 def _seal(con: duckdb.DuckDBPyConnection, data: str) -> None:
     """Leave the connection able to read the lake's data folder and nothing else, for good: external access off
     but for that folder, DuckDB's local file system off (local data is read through ReadOnlyFiles), and the
-    configuration locked so that no later statement can change any of it."""
+    configuration locked so that no later statement can change any of it. One thread: DuckDB's other threads
+    would read the files through Python (ReadOnlyFiles) and wait for the GIL, which a thread cleaning up a query
+    can hold while it waits for them."""
+    con.execute("SET threads = 1")
     con.execute(f"SET allowed_directories = [{_quote(data)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET disabled_filesystems = 'LocalFileSystem'")
