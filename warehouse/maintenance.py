@@ -1,11 +1,19 @@
 """Keeping a warehouse's lake small and quick: DuckLake's own maintenance functions, in the order they need.
 
-1. `ducklake_flush_inlined_data`: rows small writes left inline in the catalog go to Parquet files.
+1. `ducklake_flush_inlined_data`: rows small writes left inline in the catalog go to Parquet files (every table
+   but `checksums`, whose rows stay in the catalog: see warehouse.transaction).
 2. `ducklake_merge_adjacent_files`: the small files of many runs become a few per table partition; the old
    files stay until no snapshot refers to them, so time travel still reads them.
 3. `ducklake_expire_snapshots`: snapshots older than the retention are dropped (never the latest).
 4. `ducklake_cleanup_old_files`: files only expired snapshots referred to are deleted.
-Call it under the warehouse's writer lock.
+
+Step 1 runs in a transaction that also records the checksums of the files it writes. DuckLake commits a merge
+only in a transaction that changes nothing else, so the checksums of the files step 2 writes are recorded in a
+transaction right after it (a compaction killed between the two leaves those files "unrecorded" for
+`newsflow verify`, which can record them). That second transaction also drops the rows of the files the merge
+replaced; the rows of files step 4 deletes are dropped by the next transaction that records checksums (a run, a
+repair, the next compaction): dropping them here would add a snapshot to every compaction, and a row of a file
+no snapshot uses is never read. Call it under the warehouse's writer lock.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from warehouse.lake import LAKE
-from warehouse.store import Warehouse, landed_tables
+from warehouse.store import LANDED, Warehouse, landed_tables
+from warehouse.transaction import CHECKSUMS, checksummed_step, ensure_checksums_table
 
 
 @dataclass
@@ -27,12 +36,22 @@ class CompactSummary:
     files_after: int = 0
     snapshots_expired: int = 0
     files_deleted: int = 0
+    files_recorded: int = 0  # new files whose checksums the compaction recorded
     seconds: float = 0.0
 
 
 def data_files(store: Warehouse, con: duckdb.DuckDBPyConnection) -> int:
     """The current data files of every table of the lake (the station table's too)."""
     return sum(len(store.files(name, con)) for name in landed_tables(con))
+
+
+def flush_statements(tables: list[str]) -> list[str]:
+    """The calls that flush the inlined rows of these landed tables to Parquet files (never the checksums')."""
+    return [
+        f"CALL ducklake_flush_inlined_data('{LAKE}', schema_name => '{LANDED}', table_name => '{name}')"
+        for name in tables
+        if name != CHECKSUMS
+    ]
 
 
 def compact_lake(store: Warehouse, keep_days: float) -> CompactSummary:
@@ -44,8 +63,11 @@ def compact_lake(store: Warehouse, keep_days: float) -> CompactSummary:
     cutoff = datetime.now(UTC) - timedelta(days=keep_days)
     with store.connect() as con:
         summary.files_before = data_files(store, con)
-        con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
-        con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+        ensure_checksums_table(con)
+        flushed = checksummed_step(store, con, flush_statements(landed_tables(con)), "compaction: inlined rows flushed")
+        merge = [f"CALL ducklake_merge_adjacent_files('{LAKE}')"]
+        merged = checksummed_step(store, con, merge, "compaction: adjacent files merged", alone=True)
+        summary.files_recorded = flushed + merged
         expired = con.execute(f"SELECT * FROM ducklake_expire_snapshots('{LAKE}', older_than => ?)", [cutoff])
         summary.snapshots_expired = len(expired.fetchall())
         deleted = con.execute(f"SELECT * FROM ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
