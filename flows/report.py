@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from expectations import ExpectationResult, Validation
-from newsflow.schema import TABLES
+from newsflow.schema import SEOUL, TABLES
 from warehouse.catalog import queries
 from warehouse.store import REPORTS, Warehouse
+from warehouse.verify import last_verification
 
 ASSETS = Path(__file__).parent / "assets"  # the page's style and chart script, inlined into every report
 LANDED = ("pages", "articles", "entities", "weather_snapshots", "quarantine")
@@ -48,6 +50,7 @@ class ReportData:
     null_rates: list[dict[str, Any]]  # table_name, column, rows, nulls, null_rate (this run's rows)
     weather: list[dict[str, Any]]  # the latest reading of each station
     expectations: list[ExpectationResult]
+    verified: dict[str, Any] | None = None  # the last `newsflow verify` (warehouse.verify.last_verification)
 
     @property
     def failed_expectations(self) -> list[ExpectationResult]:
@@ -95,7 +98,17 @@ def gather(
         null_rates=_null_rates(store, run_id, landed=statuses.height > 0),
         weather=weather.to_dicts(),
         expectations=[r for v in validations.values() for r in v.results],
+        verified=last_verification(store),
     )
+
+
+def verified_text(verified: dict[str, Any] | None) -> str:
+    """When the warehouse's files were last checked against their checksums, and what that found."""
+    if not verified:
+        return "files never verified (run `newsflow verify`)"
+    when = datetime.fromisoformat(verified["checked_at"]).astimezone(ZoneInfo(SEOUL)).strftime("%Y-%m-%d %H:%M KST")
+    found = "every file as written" if not verified["damaged"] else f"{verified['damaged']} damaged files"
+    return f"files last verified {when}: {verified['files_checked']} files, {found}"
 
 
 def _null_rates(store: Warehouse, run_id: str, landed: bool = True) -> list[dict[str, Any]]:
@@ -282,7 +295,8 @@ def render_html(data: ReportData) -> str:
 <style>{(ASSETS / "report.css").read_text(encoding="utf-8")}</style></head>
 <body>
 <h1>newsflow run <span id="run-id">{_e(data.run_id)}</span></h1>
-<p class="meta">Warehouse <code>{_e(data.warehouse)}</code> · validation: {verdict} · {docs}</p>
+<p class="meta">Warehouse <code>{_e(data.warehouse)}</code> · validation: {verdict} · {docs} ·
+<span id="verified">{_e(verified_text(data.verified))}</span></p>
 <div class="cards">{cards}</div>
 <h2>Pages by status (this run)</h2>{statuses}
 <h2>Rows per table, this run and the last {LAST_RUNS}</h2>{runs}
@@ -319,6 +333,8 @@ def render_markdown(data: ReportData, html_path: str | Path | None = None) -> st
         lines.append(f"Report: `{html_path}`")
     if data.data_docs:
         lines.append(f"Data Docs: `{data.data_docs}`")
+    verified = verified_text(data.verified)
+    lines.append(verified[0].upper() + verified[1:])
     lines += ["", "| pages by status | count |", "|---|---:|"]
     lines += [f"| {s['status']} | {s['pages']} |" for s in data.statuses]
     this_run = next((r for r in data.runs if r["run_id"] == data.run_id), {})

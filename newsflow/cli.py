@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -202,6 +203,7 @@ def run(
                 profiles_dir=str(settings.profiles_dir) if settings.profiles_dir else None,
             )
     except Exception as exc:  # a stage crashed: nothing was committed
+        _fail_on_damage(exc, store, "the run failed, the warehouse is unchanged: ")
         raise _fail(f"the run failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
     _print_summary(summary)
     if strict and not summary.clean:
@@ -318,11 +320,13 @@ def sql(
     if (query is None) == (file is None):
         raise _fail("give either a QUERY or --file FILE", EXIT_USAGE)
     text = query if query is not None else file.read_text(encoding="utf-8")
+    store = _store(*_where(warehouse))
     try:
-        result = run_query(_store(*_where(warehouse)), text, at=at)
+        result = run_query(store, text, at=at)
     except (FileNotFoundError, ReadOnlyError, HistoryError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except duckdb.Error as exc:
+        _fail_on_damage(exc, store)
         raise _fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
     if output is Format.csv:
         sys.stdout.write(result.write_csv())
@@ -369,6 +373,7 @@ def compact(
             keep_days=keep_days,
         )
     except Exception as exc:
+        _fail_on_damage(exc, store, "compaction failed, the warehouse is unchanged: ")
         raise _fail(
             f"compaction failed, the warehouse is unchanged: {type(exc).__name__}: {exc}", EXIT_FAILED
         ) from None
@@ -397,7 +402,11 @@ def status(warehouse: WarehouseOption = None) -> None:
         raise _fail(str(exc), EXIT_USAGE) from None
     with con:
         for name in TABLES:
-            frame = store.read(name, ["run_id"], con)
+            try:
+                frame = store.read(name, ["run_id"], con)
+            except duckdb.Error as exc:
+                _fail_on_damage(exc, store)
+                raise
             files = store.files(name, con)
             last = frame["run_id"].max() if frame.height else "-"
             table.add_row(name, str(frame.height), str(len(files)), str(sum(size for _, size in files)), last)
@@ -409,6 +418,83 @@ def status(warehouse: WarehouseOption = None) -> None:
         when = row["snapshot_time"].strftime("%Y-%m-%d %H:%M:%S")
         history.add_row(str(row["snapshot_id"]), when, row["run_id"] or "-", row["kind"] or "-")
     console.print(history)
+
+
+def _fail_on_damage(exc: BaseException, store: Any, prefix: str = "") -> None:
+    """Exit 1 with one line naming the damaged warehouse file `exc` is about, if it is about one."""
+    from warehouse.verify import damaged_file_message
+
+    message = damaged_file_message(exc, store)
+    if message:
+        raise _fail(prefix + message, EXIT_FAILED) from None
+
+
+@app.command()
+def verify(
+    warehouse: WarehouseOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            help="Drop each damaged file from its table (in a new snapshot), move it to <warehouse>/damaged/, and "
+            "take its pages out of the ledger so that the next run over the same sources lands them again."
+        ),
+    ] = False,
+    record_missing: Annotated[
+        bool,
+        typer.Option(help="Hash and record the files that have no checksum yet (written before newsflow kept them)."),
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds to wait for a run writing the same warehouse (default 3600)."),
+    ] = None,
+) -> None:
+    """Check every data file of the warehouse against the size and SHA-256 recorded when it was written.
+
+    Names each file that is missing, truncated or changed (bit rot, an overwrite) and exits 1 when any is; the
+    run report says when the warehouse was last verified."""
+    from warehouse.verify import repair_warehouse, verify_warehouse
+
+    settings = _settings(warehouse, lock_timeout=wait)
+    store = _store(settings.warehouse, settings.catalog)
+    if not store.has_catalog:
+        raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
+    found = verify_warehouse(store, record_missing=record_missing, lock_timeout=settings.lock_timeout)
+    if found.problems:
+        problems = Table(title="files that did not verify")
+        for name in ("file", "table", "problem", "detail"):
+            problems.add_column(name, overflow="fold")
+        for problem in found.problems:
+            problems.add_row(problem.path, problem.table, problem.problem, problem.detail)
+        console.print(problems)
+    console.print(
+        f"{found.files_checked} files ({found.bytes_checked:,} bytes) checked: {len(found.damaged)} damaged, "
+        f"{len(found.unrecorded)} without a recorded checksum"
+        + (f", {found.recorded} recorded now" if found.recorded else "")
+        + ("" if record_missing or not found.unrecorded else " (--record-missing records them)"),
+        highlight=False,
+    )
+    if not found.damaged:
+        return
+    if not repair:
+        first = found.damaged[0]
+        raise _fail(
+            f"damaged warehouse file {first.path} (table {first.table}): {first.problem}"
+            + (f", and {len(found.damaged) - 1} more" if len(found.damaged) > 1 else "")
+            + "; run `newsflow verify --repair` to move it aside and re-read its pages on the next run",
+            EXIT_FAILED,
+        )
+    repaired = repair_warehouse(store, found, lock_timeout=settings.lock_timeout)
+    for file in repaired.files:
+        console.print(
+            f"{file.path} (table {file.table}, {file.problem}): moved to {file.moved_to or '-'}; "
+            f"{file.rows_lost if file.rows_lost is not None else 'unknown'} rows lost",
+            highlight=False,
+        )
+    console.print(
+        f"repaired in snapshot {repaired.snapshot}: {len(repaired.pages_to_reread)} pages leave the ledger and are "
+        f"read again by the next run over their sources",
+        highlight=False,
+    )
 
 
 @app.command()

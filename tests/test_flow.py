@@ -165,9 +165,9 @@ def test_tables_people_query_by_time_are_partitioned_by_it(store):
         assert folders == set(months.rows()), table
         for file in files:
             year, month = (int(part.split("=")[1]) for part in (file.parent.parent.name, file.parent.name))
-            found = query(
+            found = query(  # `newsflow sql` reads the lake's files only through its read-only file system
                 store,
-                f"SELECT DISTINCT year({column}), month({column}) FROM read_parquet('{file}')",
+                f"SELECT DISTINCT year({column}), month({column}) FROM read_parquet('newsflowread://{file}')",
             )
             assert found.rows() == [(year, month)]
 
