@@ -362,6 +362,11 @@ def compact(
     store = _store(settings.warehouse, settings.catalog)
     if not store.has_catalog:
         raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
+    from warehouse.verify import problem_line, verify_warehouse
+
+    damaged = verify_warehouse(store, quick=True).damaged  # a merge would carry a truncated file forward
+    if damaged:
+        raise _fail(f"compaction refused, the warehouse is unchanged: {problem_line(damaged[0])}", EXIT_FAILED)
     configure_prefect()
     from flows.compact import compact as compact_flow
 
@@ -452,7 +457,7 @@ def verify(
 
     Names each file that is missing, truncated or changed (bit rot, an overwrite) and exits 1 when any is; the
     run report says when the warehouse was last verified."""
-    from warehouse.verify import repair_warehouse, verify_warehouse
+    from warehouse.verify import problem_line, repair_warehouse, verify_warehouse
 
     settings = _settings(warehouse, lock_timeout=wait)
     store = _store(settings.warehouse, settings.catalog)
@@ -476,13 +481,8 @@ def verify(
     if not found.damaged:
         return
     if not repair:
-        first = found.damaged[0]
-        raise _fail(
-            f"damaged warehouse file {first.path} (table {first.table}): {first.problem}"
-            + (f", and {len(found.damaged) - 1} more" if len(found.damaged) > 1 else "")
-            + "; run `newsflow verify --repair` to move it aside and re-read its pages on the next run",
-            EXIT_FAILED,
-        )
+        more = f" ({len(found.damaged) - 1} more damaged files above)" if len(found.damaged) > 1 else ""
+        raise _fail(problem_line(found.damaged[0]) + more, EXIT_FAILED)
     repaired = repair_warehouse(store, found, lock_timeout=settings.lock_timeout)
     for file in repaired.files:
         console.print(

@@ -177,3 +177,29 @@ def test_a_warehouse_without_checksums_reports_them_unrecorded_and_records_them(
     recorded = verify_warehouse(store, record_missing=True)
     assert recorded.recorded == len(found.problems) and recorded.ok
     assert verify_warehouse(store).ok
+
+
+def test_the_commands_name_a_damaged_file_in_one_line_and_verify_repair_mends_it(clean, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    store = copy_of(clean, tmp_path / "wh")
+    damaged = articles_file_of(store, "01_biz_economy.txt")
+    with damaged.open("r+b") as file:
+        file.truncate(damaged.stat().st_size // 2)
+    name = str(damaged.relative_to(store.root))
+    runner = CliRunner()
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "400"}
+    for command in (["status"], ["compact"], ["verify"], ["sql", "FROM articles"]):
+        result = runner.invoke(app, [*command, "--warehouse", str(store.root)], env=env, catch_exceptions=False)
+        error = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert result.exit_code == 1, (command, result.output)
+        assert len(error) == 1 and name in error[0] and "newsflow verify --repair" in error[0], (command, error)
+        assert "Traceback" not in result.output
+    repaired = runner.invoke(app, ["verify", "--repair", "--warehouse", str(store.root)], env=env)
+    assert repaired.exit_code == 0, repaired.output
+    assert f"moved to {store.root}/damaged/{name}" in "".join(repaired.output.split("\n"))
+    assert runner.invoke(app, ["status", "--warehouse", str(store.root)], env=env).exit_code == 0
+    assert runner.invoke(app, ["verify", "--warehouse", str(store.root)], env=env).exit_code == 0
