@@ -40,4 +40,4 @@ format: $(STAMP) ## Format the code with ruff
 
 clean: ## Remove the virtual environment and generated warehouse data
 	rm -rf $(VENV) .pytest_cache .ruff_cache
-	cd $(WAREHOUSE) && rm -rf data catalog.sqlite catalog.sqlite-wal catalog.sqlite-shm reports data_docs .newsflow.lock
+	cd $(WAREHOUSE) && rm -rf data catalog.sqlite catalog.sqlite-wal catalog.sqlite-shm reports data_docs damaged .newsflow.lock
