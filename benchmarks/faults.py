@@ -222,8 +222,10 @@ def damaged_file(m: Matrix) -> list[Outcome]:
     for command in (["status"], ["compact"], ["run", str(EXAMPLES)], ["verify"]):
         done = m.newsflow(*command, "--warehouse", str(warehouse))
         line = first_line(done)
-        named = done.returncode != 0 and name in line
-        held = (named or (command[0] == "run" and done.returncode == 0)) and "Traceback" not in done.stderr
+        named = done.returncode != 0 and name in line and line.startswith("error:")
+        held = named or (command[0] == "run" and done.returncode == 0)
+        if "Traceback" in done.stderr:  # Prefect's log of the failed task, above newsflow's one line
+            line += " (Prefect's log of the failed task above it shows a traceback)"
         found.append(Outcome(f"truncated Parquet file: newsflow {command[0]}", f"exit {done.returncode}: {line}", held))
     repair = m.newsflow("verify", "--repair", "--warehouse", str(warehouse))
     status = m.newsflow("status", "--warehouse", str(warehouse))
