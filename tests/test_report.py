@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.ingest import ingest
-from flows.report import LATEST_WEATHER_SQL, gather
+from flows.report import LATEST_WEATHER_SQL, gather, verified_text
 from newsflow.cli import app
 from tests.conftest import EXAMPLES
 from warehouse.catalog import query
@@ -174,3 +174,10 @@ def test_each_run_publishes_a_summary_and_a_table_of_counts_as_prefect_artifacts
     assert second.report in counts.description and second.data_docs in counts.description
     table = {row["what"]: row["count"] for row in json.loads(counts.data)}
     assert table["rows quarantine"] == 1 and table["pages not_article"] == second.statuses["not_article"]
+
+
+def test_the_report_says_when_the_files_were_last_verified_and_what_that_found():
+    assert verified_text(None) == "files never verified (run `newsflow verify`)"
+    clean = {"checked_at": "2026-12-07T05:30:00+00:00", "files_checked": 26, "damaged": 0}
+    assert verified_text(clean) == "files last verified 2026-12-07 14:30 KST: 26 files, every file as written"
+    assert verified_text({**clean, "damaged": 2}).endswith("26 files, 2 damaged files")
