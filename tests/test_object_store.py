@@ -278,6 +278,20 @@ def test_sql_reads_the_catalog_views_and_history_on_s3(s3, warehouses):
     assert query(remote, "SELECT count(*) FROM runs", at=first_run).item() == 1
 
 
+def test_sql_cannot_write_to_the_bucket_even_under_explain_analyze(s3, warehouses):
+    _, remote = warehouses
+    before = objects("wh/")
+    target = next(key for key in before if "/data/" in key)
+    for sql in (
+        f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{target}' (FORMAT parquet)",
+        f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO 'newsflowread://{target.removeprefix('s3://')}' (FORMAT parquet)",
+        f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO 's3://{BUCKET}/elsewhere.parquet' (FORMAT parquet)",
+    ):
+        done = newsflow(s3.env, "sql", sql, "--warehouse", remote.location)
+        assert done.returncode == 2, (sql, done.stdout, done.stderr)
+    assert objects("") == before  # not a byte of the bucket changed
+
+
 def test_a_second_run_on_s3_skips_every_page_then_status_and_compact_keep_the_rows(s3, warehouses):
     local, remote = warehouses
     again = newsflow(s3.env, "run", str(EXAMPLES), "--warehouse", remote.location)

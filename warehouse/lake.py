@@ -9,9 +9,10 @@ A DuckDB catalog file is not offered: its writer locks readers out for the lengt
 Extensions come from the `duckdb-extension-*` wheels installed with newsflow and are loaded by path; DuckDB may
 neither install nor load one on its own, so nothing is ever downloaded.
 
-A sandboxed connection (`newsflow sql`) can read the lake and nothing else, whatever SQL it runs: local data files
-are read through a read-only file system (fsspec, registered with DuckDB under READ_PROTOCOL), DuckDB's own local
-file system is disabled, external access is off but for the data folder, and the configuration is locked, so no
+A sandboxed connection (`newsflow sql`) can read the lake and nothing else, whatever SQL it runs: data files, local
+or on object storage, are read through a read-only file system (the warehouse's fsspec one, wrapped and registered
+with DuckDB under READ_PROTOCOL; no httpfs, no S3 secret), DuckDB's own local file system is disabled, external
+access is off but for the data folder, and the configuration is locked, so no
 statement (not even one under EXPLAIN ANALYZE) can write a file, read one outside the warehouse, attach a database,
 load an extension or undo any of this.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-from fsspec.implementations.local import LocalFileSystem
+from fsspec import AbstractFileSystem
 
 if TYPE_CHECKING:
     from warehouse.store import Warehouse
@@ -104,12 +105,12 @@ def connect(
     try:
         for name in ("ducklake", KINDS[store.catalog.kind]):
             con.execute(f"LOAD {_quote(str(extension_file(name)))}")
-        if not store.is_local:
+        if sandbox:
+            con.register_filesystem(ReadOnlyFiles(store.fs))
+            data = f"{READ_PROTOCOL}://{store.fs._strip_protocol(data)}/"
+        elif not store.is_local:
             con.execute(f"LOAD {_quote(str(extension_file('httpfs')))}")
             con.execute(_s3_secret())
-        elif sandbox:
-            con.register_filesystem(ReadOnlyFiles())
-            data = f"{READ_PROTOCOL}://{data}"
         if store.catalog.kind == "sqlite" and not read_only:
             _sqlite_in_wal_mode(Path(store.catalog.target))
         options = [f"DATA_PATH {_quote(data)}", "OVERRIDE_DATA_PATH true"]
@@ -135,21 +136,35 @@ def connect(
     return con
 
 
-class ReadOnlyFiles(LocalFileSystem):
-    """The local file system, read-only, under READ_PROTOCOL: how a sandboxed connection reads data files."""
+class ReadOnlyFiles(AbstractFileSystem):
+    """The warehouse's file system (local, or S3 through s3fs), read-only, under READ_PROTOCOL: how a sandboxed
+    connection reads data files. `newsflowread:///abs/path` is a local file, `newsflowread://bucket/key` an object."""
 
     protocol = READ_PROTOCOL
+
+    def __init__(self, fs: AbstractFileSystem, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.fs = fs
 
     @classmethod
     def _strip_protocol(cls, path: str) -> str:
         if isinstance(path, str) and path.startswith(f"{READ_PROTOCOL}://"):
             path = path[len(READ_PROTOCOL) + 3 :]
-        return super()._strip_protocol(path)
+        return path.rstrip("/") or "/"
 
     def _open(self, path: str, mode: str = "rb", **kwargs: object):
         if set(mode) & set("wax+"):
             raise PermissionError(f"newsflow reads the warehouse read-only here: {path} cannot be written")
-        return super()._open(path, mode=mode, **kwargs)
+        return self.fs._open(self._strip_protocol(path), mode=mode, **kwargs)
+
+    def info(self, path: str, **kwargs: object) -> dict:
+        return self.fs.info(self._strip_protocol(path), **kwargs)
+
+    def ls(self, path: str, detail: bool = True, **kwargs: object) -> list:
+        return self.fs.ls(self._strip_protocol(path), detail=detail, **kwargs)
+
+    def modified(self, path: str) -> object:
+        return self.fs.modified(self._strip_protocol(path))
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise PermissionError("newsflow reads the warehouse read-only here: no file can be changed")
