@@ -36,6 +36,11 @@ def source_name(path: str) -> str:
     return path
 
 
+def over_cap(what: str, cap: int) -> str:
+    """Why a page over the size cap is refused: `what` is "page is", "page inflates to", ..."""
+    return f"{what} more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read further"
+
+
 def size_text(size: int) -> str:
     """A byte count in words: 10 MB, 512 kB, 300 bytes (decimal units, like HTTP tools print them)."""
     for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):

@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 from charset_normalizer import from_bytes
 
-from flows.capture import Capture, SourceError, size_text, source_name
+from flows.capture import Capture, SourceError, over_cap, source_name
 from flows.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
 from flows.warc import is_warc, read_records, record_offsets
 
@@ -297,30 +297,23 @@ def read_file(path: str, cap: int | None = None) -> Capture:
     after reading one byte more. Anything that is not a readable regular file is a capture with its error."""
     cap = cap or max_page_bytes()
     name = source_name(path)
-    problem = _not_a_page_file(path)
-    if problem:
-        return Capture(name, b"", error=problem)
-    stamp = file_stamp(path)  # before reading: a change while it is read leaves a newer time for the next run
-    size, mtime_ns = stamp or (None, None)
+    found = _page_file_stat(path)  # before reading: a change while it is read leaves a newer time for the next run
+    if isinstance(found, str):
+        return Capture(name, b"", error=found)
+    size, mtime_ns = _stamp(found.st_size, found.st_mtime_ns) or (None, None)
     try:
         data = _read_capped(path, cap)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         return Capture(name, b"", error=f"could not read: {type(exc).__name__}: {exc}")
     if len(data) > cap:
-        what = "inflates to" if path.endswith(".gz") else "is"
-        return Capture(
-            name,
-            data[:cap],
-            refused=f"page {what} more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read further",
-            file_size=size,
-            file_mtime_ns=mtime_ns,
-        )
+        what = "page inflates to" if path.endswith(".gz") else "page is"
+        return Capture(name, data[:cap], refused=over_cap(what, cap), file_size=size, file_mtime_ns=mtime_ns)
     return Capture(name, data, file_size=size, file_mtime_ns=mtime_ns)
 
 
-def _not_a_page_file(path: str) -> str | None:
-    """Why a path cannot be read as a page (a link that loops or leads nowhere, a FIFO, a device, a folder that
-    cannot be listed), or None for a regular file (or a link to one)."""
+def _page_file_stat(path: str) -> os.stat_result | str:
+    """The stat of a regular file (or of a link to one), else why the path cannot be read as a page (a link that
+    loops or leads nowhere, a FIFO, a device, a folder that cannot be listed)."""
     try:
         found = os.stat(path)
     except OSError as exc:
@@ -330,7 +323,7 @@ def _not_a_page_file(path: str) -> str | None:
             return f"could not read: a symbolic link to {source_name(os.readlink(path))}, which does not exist"
         return f"could not read: {type(exc).__name__}: {exc.strerror or exc}"
     if stat.S_ISREG(found.st_mode):
-        return None
+        return found
     kinds = {stat.S_ISDIR: "a folder that cannot be listed", stat.S_ISFIFO: "a FIFO (named pipe)"}
     kinds |= {stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"}
     kind = next((name for test, name in kinds.items() if test(found.st_mode)), "not a regular file")
@@ -350,7 +343,12 @@ def file_stamp(path: str) -> tuple[int, int] | None:
     a second change within the same tick could keep size and time, and the stamp would vouch for bytes never read
     (git calls such index entries racily clean)."""
     stamp = _size_and_mtime(path)
-    return None if stamp is None or time.time_ns() - stamp[1] < RACY_NS else stamp
+    return None if stamp is None else _stamp(*stamp)
+
+
+def _stamp(size: int, mtime_ns: int) -> tuple[int, int] | None:
+    """(size, mtime_ns) as a quick-check stamp, or None while the file is racily recent (see file_stamp)."""
+    return None if time.time_ns() - mtime_ns < RACY_NS else (size, mtime_ns)
 
 
 def _size_and_mtime(path: str) -> tuple[int, int] | None:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from flows.capture import Capture, size_text, source_name
+from flows.capture import Capture, over_cap, source_name
 
 WARC_MAGIC = b"WARC/"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -222,7 +222,7 @@ def _capture(path: str, offset: int, record: WarcRecord, data: bytes, cap: int, 
             error = " ".join(f"HTTP {status} {record.http_headers.reason_phrase or ''}".split()) + " in the archive"
     refused = None
     if max(size or 0, len(data)) > cap:
-        refused = f"WARC record's page is more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read"
+        refused = over_cap("WARC record's page is", cap)
         data = data[:cap]
     return Capture(
         source=source_name(f"{path}#{record_id}"),

@@ -92,7 +92,7 @@ def test_a_warc_record_over_the_cap_and_a_gzip_encoded_bomb_are_refused(tmp_path
     assert raw["url"].to_list() == ["u:1", "u:2", "u:3"]
     assert raw["read_reason"].to_list() == [
         None,
-        *["WARC record's page is more than 250 kB, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read"] * 2,
+        *["WARC record's page is more than 250 kB, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read further"] * 2,
     ]
     assert raw["text"][0] is not None and raw["size_bytes"].max() <= CAP
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from newsflow.profiles import STATIONS
 from newsflow.schema import ARTICLES, ENTITIES, SEOUL, TABLES, Table
-from warehouse.lake import LAKE
+from warehouse.lake import LAKE, quote
 from warehouse.store import LANDED, Warehouse, has_table
 
 SESSION_TIMEZONE = SEOUL
@@ -57,10 +57,6 @@ FROM {LANDED}.{ARTICLES.name}
 """
 
 
-def _quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def _column_types(table: Table) -> list[tuple[str, str]]:
     """(name, DuckDB type) of a table's columns, as DuckDB reads the table's Arrow schema."""
     with duckdb.connect() as con:
@@ -78,17 +74,17 @@ def view_statements() -> list[str]:
         elif table.name == ENTITIES.name:  # the entities of current article versions
             select = f"{select} WHERE page_id IS NULL OR page_id IN (SELECT page_id FROM articles)"
         statements.append(f'CREATE OR REPLACE VIEW "{table.name}" AS {select}')
-        statements.append(f'COMMENT ON VIEW "{table.name}" IS {_quote(table.description)}')
+        statements.append(f'COMMENT ON VIEW "{table.name}" IS {quote(table.description)}')
     statements.append(
         "COMMENT ON VIEW article_versions IS "
-        + _quote(f"{ARTICLES.description} Every version landed, numbered by update time; is_current marks the latest.")
+        + quote(f"{ARTICLES.description} Every version landed, numbered by update time; is_current marks the latest.")
     )
     for name in DERIVED_VIEWS:
         sql = (VIEWS_DIR / f"{name}.sql").read_text(encoding="utf-8")
         statements.append(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
         described = re.match(r"--\s*(.+)", sql)
         if described:
-            statements.append(f'COMMENT ON VIEW "{name}" IS {_quote(described.group(1))}')
+            statements.append(f'COMMENT ON VIEW "{name}" IS {quote(described.group(1))}')
     return statements
 
 
@@ -105,14 +101,14 @@ def _table_statements(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]
     target = f"{LANDED}.{table.name}"
     if not have:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in types)
-        statements = [f"CREATE TABLE {target} ({columns})", f"COMMENT ON TABLE {target} IS {_quote(table.description)}"]
+        statements = [f"CREATE TABLE {target} ({columns})", f"COMMENT ON TABLE {target} IS {quote(table.description)}"]
         if table.name in PARTITIONS:
             statements.append(f"ALTER TABLE {target} SET PARTITIONED BY ({PARTITIONS[table.name]})")
         added = [c for c in table.columns]
     else:  # a column added to the schema since the table was created: older rows read it as null
         statements = [f'ALTER TABLE {target} ADD COLUMN "{n}" {k}' for n, k in types if n not in have]
         added = [c for c in table.columns if c.name not in have]
-    statements += [f'COMMENT ON COLUMN {target}."{c.name}" IS {_quote(c.description)}' for c in added]
+    statements += [f'COMMENT ON COLUMN {target}."{c.name}" IS {quote(c.description)}' for c in added]
     return statements
 
 
@@ -139,7 +135,7 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
     for statement in statements:
         con.execute(statement)
     con.execute(
-        f"CREATE OR REPLACE TABLE {LANDED}.stations AS SELECT * FROM read_csv({_quote(str(STATIONS))}, header = true, "
+        f"CREATE OR REPLACE TABLE {LANDED}.stations AS SELECT * FROM read_csv({quote(str(STATIONS))}, header = true, "
         "columns = {'station': 'VARCHAR', 'region': 'VARCHAR', 'latitude': 'DOUBLE', 'longitude': 'DOUBLE', "
         "'aliases': 'VARCHAR'})"
     )

@@ -83,8 +83,9 @@ def extension_file(name: str) -> Path:
     return found[0]
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def quote(text: object) -> str:
+    """A SQL string literal of `text` (single quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def connect(
@@ -104,22 +105,22 @@ def connect(
     data = store.url(DATA) + "/"
     try:
         for name in ("ducklake", KINDS[store.catalog.kind]):
-            con.execute(f"LOAD {_quote(str(extension_file(name)))}")
+            con.execute(f"LOAD {quote(str(extension_file(name)))}")
         if sandbox:
             con.register_filesystem(ReadOnlyFiles(store.fs))
             data = f"{READ_PROTOCOL}://{store.fs._strip_protocol(data)}/"
         elif not store.is_local:
-            con.execute(f"LOAD {_quote(str(extension_file('httpfs')))}")
+            con.execute(f"LOAD {quote(str(extension_file('httpfs')))}")
             con.execute(_s3_secret())
         if store.catalog.kind == "sqlite" and not read_only:
             _sqlite_in_wal_mode(Path(store.catalog.target))
-        options = [f"DATA_PATH {_quote(data)}", "OVERRIDE_DATA_PATH true"]
+        options = [f"DATA_PATH {quote(data)}", "OVERRIDE_DATA_PATH true"]
         if read_only:
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
         try:
-            con.execute(f"ATTACH {_quote('ducklake:' + str(store.catalog))} AS {LAKE} ({', '.join(options)})")
+            con.execute(f"ATTACH {quote('ducklake:' + str(store.catalog))} AS {LAKE} ({', '.join(options)})")
         except duckdb.InvalidInputException as exc:  # a read-only attach of a catalog no run has made yet
             if "creating a new DuckLake is explicitly disabled" not in str(exc):
                 raise
@@ -127,7 +128,7 @@ def connect(
                 f"no warehouse at {store.location} (catalog {store.catalog}): run `newsflow run` first"
             ) from None
         con.execute(f"USE {LAKE}")
-        con.execute(f"SET TimeZone = {_quote(timezone)}")
+        con.execute(f"SET TimeZone = {quote(timezone)}")
         if sandbox:
             _seal(con, data)
     except BaseException:
@@ -179,7 +180,7 @@ def _seal(con: duckdb.DuckDBPyConnection, data: str) -> None:
     would read the files through Python (ReadOnlyFiles) and wait for the GIL, which a thread cleaning up a query
     can hold while it waits for them."""
     con.execute("SET threads = 1")
-    con.execute(f"SET allowed_directories = [{_quote(data)}]")
+    con.execute(f"SET allowed_directories = [{quote(data)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET disabled_filesystems = 'LocalFileSystem'")
     con.execute("SET lock_configuration = true")
@@ -203,10 +204,10 @@ def _s3_secret() -> str:
         "REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
     }
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    parts = [f"{k} {_quote(v)}" for k, v in options.items() if v]
+    parts = [f"{k} {quote(v)}" for k, v in options.items() if v]
     if endpoint:
         scheme, _, host = endpoint.rstrip("/").rpartition("://")
-        parts += [f"ENDPOINT {_quote(host)}", "URL_STYLE 'path'", f"USE_SSL {str(scheme != 'http').lower()}"]
+        parts += [f"ENDPOINT {quote(host)}", "URL_STYLE 'path'", f"USE_SSL {str(scheme != 'http').lower()}"]
     return f"CREATE OR REPLACE SECRET newsflow_s3 (TYPE s3, {', '.join(parts)})"
 
 
@@ -215,6 +216,6 @@ def attach_sql(store: Warehouse, alias: str = "news") -> str:
     machine: the extensions loaded from newsflow's wheels, then the ATTACH. Its views are then `<alias>.articles`,
     `<alias>.person_roles`, ...; a warehouse on object storage also needs an S3 secret (CREATE SECRET)."""
     extensions = ["ducklake", KINDS[store.catalog.kind], *([] if store.is_local else ["httpfs"])]
-    load = " ".join(f"LOAD {_quote(str(extension_file(name)))};" for name in extensions)
-    options = f"DATA_PATH {_quote(store.url(DATA) + '/')}, OVERRIDE_DATA_PATH true, READ_ONLY"
-    return f"{load}\nATTACH {_quote('ducklake:' + str(store.catalog))} AS {alias} ({options});\n"
+    load = " ".join(f"LOAD {quote(str(extension_file(name)))};" for name in extensions)
+    options = f"DATA_PATH {quote(store.url(DATA) + '/')}, OVERRIDE_DATA_PATH true, READ_ONLY"
+    return f"{load}\nATTACH {quote('ducklake:' + str(store.catalog))} AS {alias} ({options});\n"

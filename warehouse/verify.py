@@ -26,7 +26,7 @@ import duckdb
 
 from newsflow.schema import ARTICLES, ENTITIES, PAGES, QUARANTINE, STAMPS, WEATHER_SNAPSHOTS
 from warehouse.catalog import PARTITIONS
-from warehouse.lake import DATA, LAKE
+from warehouse.lake import DATA, LAKE, quote
 from warehouse.maintenance import flush_statements
 from warehouse.store import LANDED, REPORTS, Warehouse, has_table
 from warehouse.transaction import (
@@ -492,10 +492,10 @@ class _Rebuild:
             con.execute(f"DROP TABLE {target}")
             con.execute(f"CREATE TABLE {target} ({', '.join(f'{_ident(n)} {t}' for n, t, _ in plan.columns)})")
             if plan.comment:
-                con.execute(f"COMMENT ON TABLE {target} IS {_literal(plan.comment)}")
+                con.execute(f"COMMENT ON TABLE {target} IS {quote(plan.comment)}")
             for name, _, comment in plan.columns:
                 if comment:
-                    con.execute(f"COMMENT ON COLUMN {target}.{_ident(name)} IS {_literal(comment)}")
+                    con.execute(f"COMMENT ON COLUMN {target}.{_ident(name)} IS {quote(comment)}")
             if table in PARTITIONS:
                 con.execute(f"ALTER TABLE {target} SET PARTITIONED BY ({PARTITIONS[table]})")
             selects = [_select_good(con, plan, data, delete) for data, delete in plan.good]
@@ -507,13 +507,13 @@ class _Rebuild:
 def _select_good(con: duckdb.DuckDBPyConnection, plan: _TablePlan, data: str, delete: str | None) -> str:
     """The rows of one good file in the table's columns (null for a column added after it was written), less
     the rows its delete file deletes."""
-    present = {name for (name, *_) in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(data)})").fetchall()}
+    present = {name for (name, *_) in con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote(data)})").fetchall()}
     columns = ", ".join(_ident(n) if n in present else f"CAST(NULL AS {t}) AS {_ident(n)}" for n, t, _ in plan.columns)
     if delete is None:
-        return f"SELECT {columns} FROM read_parquet({_literal(data)})"
+        return f"SELECT {columns} FROM read_parquet({quote(data)})"
     return (
-        f"SELECT {columns} FROM read_parquet({_literal(data)}, file_row_number = true) "
-        f"WHERE file_row_number NOT IN (SELECT pos FROM read_parquet({_literal(delete)}))"
+        f"SELECT {columns} FROM read_parquet({quote(data)}, file_row_number = true) "
+        f"WHERE file_row_number NOT IN (SELECT pos FROM read_parquet({quote(delete)}))"
     )
 
 
@@ -636,7 +636,3 @@ def _move_aside(store: Warehouse, path: str) -> str | None:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
