@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-WAREHOUSE ?= warehouse
+WAREHOUSE ?= lake
 PAGES ?= examples/pages
 # pytest-xdist processes for `make test`; a test file stays on one (its module fixtures are built once)
 TEST_PROCESSES ?= 2
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP) ## Create .venv and install newsflow with its dev tools
 
-run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./warehouse
+run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./lake
 	$(BIN)/newsflow run $(PAGES) --warehouse $(WAREHOUSE)
 
 test: $(STAMP) ## Run the whole test suite (TEST_PROCESSES=0: in this one process)
@@ -40,4 +40,4 @@ format: $(STAMP) ## Format the code with ruff
 
 clean: ## Remove the virtual environment and generated warehouse data
 	rm -rf $(VENV) .pytest_cache .ruff_cache
-	cd $(WAREHOUSE) && rm -rf data catalog.sqlite catalog.sqlite-wal catalog.sqlite-shm reports data_docs damaged .newsflow.lock
+	rm -rf $(WAREHOUSE)

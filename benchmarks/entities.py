@@ -16,7 +16,7 @@ character (a space is the line ` \\tO`), a blank line between sentences. The pla
 characters and the entities are read off the BIO tags as (start, end, tag) character spans, end exclusive; an
 I- tag with no B- of its type before it opens a new entity. Only PS, OG and LC are scored.
 
-Predictions: `transforms.entities.spans(sentences, load_rules().lexicon)`, each sentence on its own; newsflow's
+Predictions: `newsflow.transforms.entities.spans(sentences, load_rules().lexicon)`, each sentence on its own; newsflow's
 person / organisation / location become PS / OG / LC, other types are ignored.
 
 The metric (`score`), entity level, per type and micro over the three:
@@ -34,7 +34,7 @@ Timing, in the same run, after one warm-up call of each (dictionary loading excl
   KLUE sentences, one paragraph each, going round the sentences again when they run out; `entities(frame,
   lexicon)` on a polars frame {article_id, body} of them against MeCab alone on the same texts (the paragraphs
   joined with newlines, as the extractor sees them); articles per second for both and the ratio;
-* the entity stage in the flow's worker processes: the same frame through `flows.workers.Workers.entities` (one worker
+* the entity stage in the flow's worker processes: the same frame through `Workers.entities` (one worker
   process per core, started and warmed up before the clock starts) against MeCab alone in as many processes.
 """
 
@@ -207,9 +207,9 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
     """Predictions, scores and timings for the sentences."""
     import polars as pl
 
-    from flows.workers import Workers, default_workers
-    from newsflow.profiles import load_rules
-    from transforms.entities import entities, spans
+    from newsflow.drafting.rules import load_rules
+    from newsflow.drafting.workers import Workers, default_workers
+    from newsflow.transforms.entities import entities, spans
 
     lexicon = load_rules().lexicon
     tagger = mecab_tagger()

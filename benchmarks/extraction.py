@@ -12,12 +12,12 @@ is missing the script says so and exits with code 2.
 
 Body, on the benchmark's pages against its `articleBody`:
 
-* newsflow: what a user gets, through the path of `newsflow extract`: `flows.sources.read_pages` ->
-  `transforms.pages.parse_pages(raw, newsflow.profiles.load_rules())`, all pages in one call. A page whose ledger
+* newsflow: what a user gets, through the path of `newsflow extract`: `newsflow.sources.pages.read_pages` ->
+  `transforms.pages.parse_pages(raw, drafting.rules.load_rules())`, all pages in one call. A page whose ledger
   status (`parsed.pages.status`) is "article" has its article row's body (paragraphs joined with newlines); any
   other page has none and scores 0. Timed from the .gz files to the parsed frames (body and metadata), with
   the profiles loaded before; like every system here, after one warm-up call on the first page.
-* newsflow-extractor: `read_pages` -> `transforms.pages.html_article_bodies` (batches of 50), the body the
+* newsflow-extractor: `read_pages` -> `newsflow.transforms.pages.html_article_bodies` (batches of 50), the body the
   pipeline would give every HTML page whether or not it lands as an article. Timed the same way.
 * trafilatura: `trafilatura.extract(html, include_comments=False)` on the page decoded as UTF-8 (errors
   replaced): the call the benchmark's own `extractors/run_trafilatura.py` makes for its published figures.
@@ -426,8 +426,8 @@ def page_html(path: Path) -> str:
 
 def newsflow_landed(paths: Sequence[Path], rules: Any) -> dict[Path, Landed]:
     """Each page as `newsflow extract` lands it: read_pages -> parse_pages(raw, rules), one call for all pages."""
-    from flows.sources import read_pages
-    from transforms.pages import parse_pages
+    from newsflow.sources.pages import read_pages
+    from newsflow.transforms.pages import parse_pages
 
     refs = {str(path): path for path in paths}
     parsed = parse_pages(read_pages(list(refs)), rules)
@@ -444,9 +444,9 @@ def newsflow_texts(paths: Sequence[Path], rules: Any = None) -> tuple[dict[str, 
     reader's note per id where decoding the bytes needed one (a charset guess or a repair)."""
     import polars as pl
 
-    from flows.sources import read_pages
-    from newsflow.profiles import load_rules
-    from transforms.pages import html_article_bodies
+    from newsflow.drafting.rules import load_rules
+    from newsflow.sources.pages import read_pages
+    from newsflow.transforms.pages import html_article_bodies
 
     rules = rules if rules is not None else load_rules()
     texts: dict[str, str] = {benchmark_id(p): "" for p in paths}
@@ -770,7 +770,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, pages: Sequence[Page]) -> dict[str, Any]:
     """All results: body scores and timings on the benchmark, metadata on the benchmark and the fixtures."""
-    from newsflow.profiles import load_rules
+    from newsflow.drafting.rules import load_rules
 
     rules = load_rules()
     bench = run_benchmark(pages, rules)

@@ -9,7 +9,7 @@ revisions parse the same bytes. The other revision is exported with `git archive
 run with that folder first on PYTHONPATH, in the same virtual environment. Each round runs each side once, in
 its own process, in turns (this tree first in odd rounds, second in even ones): the machine is shared and noisy,
 so the ratio of the two sides within a round is the figure, and the table gives each round's and their median.
-Timed: `transforms.pages.draft` over the pages, read beforehand, in batches as the flow drafts them (a warm-up
+Timed: `newsflow.transforms.pages.draft` over the pages, read beforehand, in batches as the flow drafts them (a warm-up
 batch first, untimed). Prints pages per second per side and round, and the ratio this tree / the other.
 """
 
@@ -32,9 +32,9 @@ BATCH = 667  # pages a worker drafts at a time (flows' chunks of a 2,000-page sl
 # run in each side's process: read the pages, draft them in batches, print the seconds the drafting took
 TIMER = """
 import json, sys, time
-from flows.sources import read_pages
-from newsflow.profiles import load_rules
-from transforms.pages import draft
+from newsflow.sources.pages import read_pages
+from newsflow.drafting.rules import load_rules
+from newsflow.transforms.pages import draft
 paths, batch = json.loads(sys.argv[1]), int(sys.argv[2])
 rules = load_rules()
 raws = [read_pages(paths[i : i + batch]) for i in range(0, len(paths), batch)]

@@ -58,10 +58,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.generate import fingerprint, generate  # noqa: E402
 from benchmarks.mecab_timing import mecab_in_processes  # noqa: E402
 from benchmarks.parse import export  # noqa: E402
-from newsflow.prefect_server import api_answers  # noqa: E402
-from newsflow.schema import TABLES  # noqa: E402
-from warehouse.lake import CATALOG_FILE  # noqa: E402
-from warehouse.store import Warehouse  # noqa: E402
+from newsflow.core.schema import TABLES  # noqa: E402
+from newsflow.flows.prefect_api import api_answers  # noqa: E402
+from newsflow.warehouse.lake import CATALOG_FILE  # noqa: E402
+from newsflow.warehouse.store import Warehouse  # noqa: E402
 
 SIZES = (10_000, 100_000)
 POLL_SECONDS = 0.2

@@ -29,8 +29,8 @@ GOAL = 0.10
 
 def run(pages: int, seed: int, folder: Path) -> dict:
     from benchmarks.generate import generate
-    from warehouse.catalog import query
-    from warehouse.store import Warehouse
+    from newsflow.warehouse.catalog import query
+    from newsflow.warehouse.store import Warehouse
 
     generate(folder / "pages", pages, seed)
     started = time.perf_counter()

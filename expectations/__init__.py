@@ -27,14 +27,13 @@ from typing import Any
 
 import polars as pl
 
-from newsflow.schema import QUARANTINE, Table
-from transforms.pages import version_keys
+from newsflow.core.constants import SEOUL
+from newsflow.core.schema import QUARANTINE, Table, version_keys
 
 SUITE_DIR = Path(__file__).parent / "suites"
 ROW = "__row__"
 SEVERITIES = ("critical", "warning")
 INDEX = "newsflow_index"  # meta key: the expectation's place in its suite file
-KOREA = "Asia/Seoul"
 
 
 def derived_columns(table: str) -> dict[str, pl.Expr]:
@@ -43,11 +42,11 @@ def derived_columns(table: str) -> dict[str, pl.Expr]:
     if table == "articles":
         end_of_capture_day = (
             pl.col("capture_date").cast(pl.Datetime("us")) + pl.duration(days=1)
-        ).dt.replace_time_zone(KOREA)
+        ).dt.replace_time_zone(SEOUL)
         return {
             # registered at most one day after the capture; a page with no capture date was captured by now
             "registered_at_limit": pl.coalesce(
-                end_of_capture_day, pl.lit(datetime.now(UTC)).dt.convert_time_zone(KOREA)
+                end_of_capture_day, pl.lit(datetime.now(UTC)).dt.convert_time_zone(SEOUL)
             )
             + pl.duration(days=1),
             "reporter_names": pl.col("reporters").list.eval(pl.element().struct.field("name")).list.join("|"),

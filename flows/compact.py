@@ -1,4 +1,4 @@
-"""The compact flow: DuckLake's own maintenance of a warehouse (warehouse.maintenance), as a Prefect flow."""
+"""The compact flow: DuckLake's own maintenance of a warehouse (newsflow.warehouse.maintenance), as a Prefect flow."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from functools import partial
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from warehouse.maintenance import CompactSummary, compact_lake
-from warehouse.store import Warehouse
+from newsflow.core.constants import DEFAULT_WAREHOUSE
+from newsflow.warehouse.maintenance import CompactSummary, compact_lake
+from newsflow.warehouse.store import Warehouse
 
 
 @task(name="compact-lake", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -20,7 +21,10 @@ def compact_task(store: Warehouse, keep_days: float) -> CompactSummary:
 
 @flow(name="newsflow-compact", log_prints=True)
 def compact(
-    warehouse: str = "warehouse", lock_timeout: float = 3600.0, keep_days: float = 30.0, catalog: str | None = None
+    warehouse: str = DEFAULT_WAREHOUSE,
+    lock_timeout: float = 3600.0,
+    keep_days: float = 30.0,
+    catalog: str | None = None,
 ) -> CompactSummary:
     """Compact the warehouse under its writer lock: the tables' contents do not change; history older than
     `keep_days` days (snapshots and the files only they refer to) is dropped, the latest snapshot always kept."""

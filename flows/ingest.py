@@ -21,13 +21,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from expectations import ExpectationResult, Validation, Validator
-from flows.drafting import DraftedBatch, Stopwatch
-from flows.report import write_run_report
-from flows.sources import Listing, batched, discover, take_listing, unchanged_files
-from flows.workers import Workers, rules_of
-from newsflow.faults import halt_point
-from newsflow.schema import (
+from newsflow.core.constants import DEFAULT_WAREHOUSE
+from newsflow.core.faults import halt_point
+from newsflow.core.schema import (
     ARTICLES,
     ENTITIES,
     PAGE_STATUSES,
@@ -37,16 +33,21 @@ from newsflow.schema import (
     STAMPS,
     TABLES,
     WEATHER_SNAPSHOTS,
+    version_keys,
 )
-from transforms.pages import (
+from newsflow.drafting.batch import DraftedBatch, Stopwatch
+from newsflow.drafting.workers import Workers, rules_of
+from newsflow.expectations import ExpectationResult, Validation, Validator
+from newsflow.report.run_report import write_run_report
+from newsflow.sources.pages import Listing, batched, discover, take_listing, unchanged_files
+from newsflow.transforms.pages import (
     KNOWN_SCHEMA,
     Parsed,
     rejected_by_validation,
     settle,
-    version_keys,
 )
-from warehouse.store import DATA_DOCS, Warehouse
-from warehouse.transaction import RunTransaction
+from newsflow.warehouse.store import DATA_DOCS, Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 
 VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
 # Settled batches are validated and landed together once they hold this many pages (and at the end of the run):
@@ -145,7 +146,7 @@ def publish_reports(
 @flow(name="newsflow-ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(
     sources: list[str],
-    warehouse: str = "warehouse",
+    warehouse: str = DEFAULT_WAREHOUSE,
     batch_size: int = 4000,
     profiles_dir: str | None = None,
     workers: int = 0,
@@ -166,7 +167,7 @@ def ingest(
 
     A page file whose size and modification time match the ledger's stamp of it is skipped unread; `checksum`
     reads and hashes every file instead (an unchanged one is still skipped, by its hash). `catalog`: the
-    warehouse's DuckLake catalog (warehouse.store.Warehouse.at). Started by
+    warehouse's DuckLake catalog (newsflow.warehouse.store.Warehouse.at). Started by
     `newsflow run`, the flow takes the listing of the sources (refs and file stats) the command made while
     Prefect's server booted, unless it had to wait for the warehouse: then it lists them again."""
     logger = get_run_logger()

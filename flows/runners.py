@@ -15,8 +15,8 @@ from prefect.settings import (
 )
 from prefect.task_runners import TaskRunner
 
-from flows.workers import default_workers
-from newsflow.prefect_server import EarlyServer
+from newsflow.drafting.workers import default_workers
+from newsflow.flows.prefect_api import EarlyServer
 
 # Modules a flow run imports on first use, after the server answers: Prefect's parameter serialisation (fastapi),
 # its task engine, and pyarrow (the catalog types an empty table through Arrow). Some 0.5 s of an unchanged re-run.
@@ -53,7 +53,7 @@ def dask_runner(address: str | None, workers: int = 0) -> tuple[TaskRunner, int]
 def shared_api(early: EarlyServer | None = None) -> Iterator[str]:
     """The Prefect API the run reports to, for as long as the block lasts: the configured one (PREFECT_API_URL,
     a profile), else a temporary server, stopped afterwards. `early` is one the command started before importing
-    Prefect (newsflow.prefect_server); without it, or if it does not come up, Prefect's own starts here.
+    Prefect (newsflow.flows.prefect_api); without it, or if it does not come up, Prefect's own starts here.
 
     The temporary server is started here rather than left to Prefect for two reasons: its boot overlaps the
     command's start with `early`, and task runs on Dask workers report to the same API as the flow (else Prefect

@@ -1,6 +1,6 @@
 """Scheduled ingest: the schedule and parameters of the `newsflow-ingest` deployment, served or deployed.
 
-Both paths register the same deployment (the flow by module path, `flows.ingest.ingest`, so it loads wherever
+Both paths register the same deployment (the flow by module path, `newsflow.flows.ingest.ingest`, so it loads wherever
 newsflow is installed, whatever the working directory) with the same parameters, absolute paths included, and
 the same schedule. Each scheduled run is an ordinary incremental run: it skips pages already in the ledger.
 """
@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.schedules import Cron, Interval, Schedule
 
-from warehouse.store import Warehouse
+from newsflow.core.constants import SEOUL
+from newsflow.warehouse.store import Warehouse
 
 DEFAULT_CRON = "*/30 * * * *"
 DEFAULT_NAME = "newsflow-scheduled"
-DEFAULT_TIMEZONE = "Asia/Seoul"
+DEFAULT_TIMEZONE = SEOUL
 
 
 class ScheduleError(ValueError):
@@ -83,7 +84,7 @@ def serve_ingest(name: str, schedule: Schedule, parameters: dict[str, Any]) -> N
     from prefect.runner import Runner
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.ingest import ingest
+    from newsflow.flows.ingest import ingest
 
     runner = Runner(name=name, pause_on_shutdown=True, limit=1)
     runner.add_flow(
@@ -99,12 +100,12 @@ def serve_ingest(name: str, schedule: Schedule, parameters: dict[str, Any]) -> N
 def deploy_ingest(name: str, schedule: Schedule, parameters: dict[str, Any], work_pool: str) -> str:
     """Register the ingest deployment with a work pool (run by `prefect worker start --pool POOL`); its id.
 
-    No image and no code storage: the worker imports `flows.ingest` from the environment it runs in, which
+    No image and no code storage: the worker imports `newsflow.flows.ingest` from the environment it runs in, which
     must have newsflow installed.
     """
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.ingest import ingest
+    from newsflow.flows.ingest import ingest
 
     deployment_id = ingest.deploy(
         name=name,

@@ -18,8 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from newsflow.prefect_server import EarlyServer
-from newsflow.settings import Settings, SettingsError, configure_prefect, load_settings
+from newsflow.core.constants import SEOUL
+from newsflow.core.settings import Settings, SettingsError, configure_prefect, load_settings
+from newsflow.flows.prefect_api import EarlyServer
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
 app = typer.Typer(
@@ -33,8 +34,7 @@ WarehouseOption = Annotated[
     typer.Option(
         "--warehouse",
         "-w",
-        help="Warehouse folder, or an fsspec URL such as s3://bucket/prefix "
-        "(env NEWSFLOW_WAREHOUSE; default ./warehouse).",
+        help="Warehouse folder, or an fsspec URL such as s3://bucket/prefix (env NEWSFLOW_WAREHOUSE; default ./lake).",
     ),
 ]
 BatchSizeOption = Annotated[
@@ -72,7 +72,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _store(location: str, catalog: str | None = None) -> Any:
     """The Warehouse at a folder or URL, its storage checked: exit 2 with one line when the protocol is unknown,
     the catalog setting is wrong, the bucket does not exist or the credentials are refused."""
-    from warehouse.store import Warehouse, WarehouseError
+    from newsflow.warehouse.store import Warehouse, WarehouseError
 
     try:
         store = Warehouse.at(location, catalog)
@@ -173,13 +173,13 @@ def run(
         if early:
             early.stop()
         raise
-    from flows.ingest import ingest, with_runner
-    from flows.runners import shared_api
+    from newsflow.flows.ingest import ingest, with_runner
+    from newsflow.flows.runners import shared_api
 
     processes = settings.workers
     flow, in_flight = ingest, 2
     if runner is Runner.dask:
-        from flows.runners import dask_runner
+        from newsflow.flows.runners import dask_runner
 
         try:
             dask, in_flight = dask_runner(address, processes)
@@ -243,10 +243,10 @@ def extract(
     profiles: ProfilesOption = None,
 ) -> None:
     """Parse pages and print what newsflow makes of them, writing nothing."""
-    from flows.sources import read_pages
-    from newsflow.profiles import ProfileError, load_rules
-    from transforms.entities import entities
-    from transforms.pages import parse_pages
+    from newsflow.drafting.rules import ProfileError, load_rules
+    from newsflow.sources.pages import read_pages
+    from newsflow.transforms.entities import entities
+    from newsflow.transforms.pages import parse_pages
 
     try:
         rules = load_rules([profiles] if profiles else [])
@@ -280,8 +280,8 @@ def entities_command(
     """Print the people, organisations and places in each line of text, a JSON array per line.
 
     Each array is [{"text", "type", "start", "end"}, ...], with character offsets into that line."""
-    from newsflow.profiles import load_lexicon
-    from transforms.entities import spans
+    from newsflow.drafting.rules import load_lexicon
+    from newsflow.transforms.entities import spans
 
     if source is not None and not source.exists():
         raise _fail(f"no such file: {source}", EXIT_USAGE)
@@ -314,8 +314,8 @@ def sql(
     """Query the warehouse with DuckDB SQL over a read-only connection."""
     import duckdb
 
-    from warehouse.catalog import HistoryError, ReadOnlyError
-    from warehouse.catalog import query as run_query
+    from newsflow.warehouse.catalog import HistoryError, ReadOnlyError
+    from newsflow.warehouse.catalog import query as run_query
 
     if (query is None) == (file is None):
         raise _fail("give either a QUERY or --file FILE", EXIT_USAGE)
@@ -362,13 +362,13 @@ def compact(
     store = _store(settings.warehouse, settings.catalog)
     if not store.has_catalog:
         raise _fail(f"no warehouse at {store.location}: run `newsflow run` first", EXIT_USAGE)
-    from warehouse.verify import problem_line, verify_warehouse
+    from newsflow.warehouse.verify import problem_line, verify_warehouse
 
     damaged = verify_warehouse(store, quick=True).damaged  # a merge would carry a truncated file forward
     if damaged:
         raise _fail(f"compaction refused, the warehouse is unchanged: {problem_line(damaged[0])}", EXIT_FAILED)
     configure_prefect()
-    from flows.compact import compact as compact_flow
+    from newsflow.flows.compact import compact as compact_flow
 
     try:
         summary = compact_flow(
@@ -392,8 +392,8 @@ def compact(
 @app.command()
 def status(warehouse: WarehouseOption = None) -> None:
     """Show per table the row count, data files and size, then the snapshots with the runs that made them."""
-    from newsflow.schema import TABLES
-    from warehouse.catalog import snapshots
+    from newsflow.core.schema import TABLES
+    from newsflow.warehouse.catalog import snapshots
 
     store = _store(*_where(warehouse))
     if not store.has_catalog:
@@ -427,7 +427,7 @@ def status(warehouse: WarehouseOption = None) -> None:
 
 def _fail_on_damage(exc: BaseException, store: Any, prefix: str = "") -> None:
     """Exit 1 with one line naming the damaged warehouse file `exc` is about, if it is about one."""
-    from warehouse.verify import damaged_file_message
+    from newsflow.warehouse.verify import damaged_file_message
 
     message = damaged_file_message(exc, store)
     if message:
@@ -457,7 +457,7 @@ def verify(
 
     Names each file that is missing, truncated or changed (bit rot, an overwrite) and exits 1 when any is; the
     run report says when the warehouse was last verified."""
-    from warehouse.verify import problem_line, repair_warehouse, verify_warehouse
+    from newsflow.warehouse.verify import problem_line, repair_warehouse, verify_warehouse
 
     settings = _settings(warehouse, lock_timeout=wait)
     store = _store(settings.warehouse, settings.catalog)
@@ -503,9 +503,9 @@ def migrate(warehouse: WarehouseOption = None) -> None:
 
     Every table's rows, run ids included, land in one transaction; the old files are deleted only once it has
     committed with every row. Reports and Data Docs stay where they are."""
-    from warehouse.migrate import MigrationError
-    from warehouse.migrate import migrate as migrate_warehouse
-    from warehouse.store import Warehouse, WarehouseError
+    from newsflow.warehouse.migrate import MigrationError
+    from newsflow.warehouse.migrate import migrate as migrate_warehouse
+    from newsflow.warehouse.store import Warehouse, WarehouseError
 
     settings = _settings(warehouse)
     try:
@@ -531,7 +531,7 @@ def attach(
 
     For example `duckdb -cmd "$(newsflow attach)"`, then `FROM news.articles`; in Python,
     `duckdb.connect().execute(lines)`. The extensions load from newsflow's wheels: nothing is downloaded."""
-    from warehouse.lake import attach_sql
+    from newsflow.warehouse.lake import attach_sql
 
     store = _store(*_where(warehouse))
     if not store.has_catalog:
@@ -547,7 +547,7 @@ def report(
     open_: Annotated[bool, typer.Option("--open", help="Open the report and the Data Docs in a web browser.")] = False,
 ) -> None:
     """Print where the latest run report (HTML) and the Great Expectations Data Docs are."""
-    from warehouse.store import DATA_DOCS, REPORTS
+    from newsflow.warehouse.store import DATA_DOCS, REPORTS
 
     store = _store(*_where(warehouse))
     latest, docs = store.url(REPORTS, "latest.html"), store.url(DATA_DOCS, "index.html")
@@ -589,7 +589,7 @@ def _scheduled(
     _check_sources(sources, settings)
     _store(settings.warehouse, settings.catalog)  # exit 2 on an unusable location or catalog setting
     configure_prefect()
-    from flows.schedule import ScheduleError, ingest_parameters, ingest_schedule
+    from newsflow.flows.schedule import ScheduleError, ingest_parameters, ingest_schedule
 
     try:
         schedule = ingest_schedule(cron, interval, timezone)
@@ -608,10 +608,10 @@ def _scheduled(
 
 def _check_sources(sources: list[str], settings: Settings, for_run: bool = False) -> None:
     """Exit 2 with one line when the warehouse is a file, a source is missing or a layout profile is wrong.
-    `for_run`: the listing of the sources is left for the run's flow (flows.sources.Listing), which then need
+    `for_run`: the listing of the sources is left for the run's flow (newsflow.sources.pages.Listing), which then need
     not list them again."""
-    from flows.sources import Listing, SourceError, discover
-    from newsflow.profiles import ProfileError, load_layouts
+    from newsflow.drafting.rules import ProfileError, load_layouts
+    from newsflow.sources.pages import Listing, SourceError, discover
 
     if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
         raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
@@ -648,7 +648,7 @@ def serve(
     sources: Annotated[list[str], typer.Argument(help="Folders (or files) of pages to watch.")],
     cron: CronOption = None,
     interval: IntervalOption = None,
-    timezone: TimezoneOption = "Asia/Seoul",
+    timezone: TimezoneOption = SEOUL,
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
@@ -668,7 +668,7 @@ def serve(
     settings = _settings(warehouse, profiles, batch_size=batch_size, workers=workers)
     schedule, parameters = _scheduled(sources, settings, cron, interval, timezone)
     _require_server("serve")
-    from flows.schedule import serve_ingest
+    from newsflow.flows.schedule import serve_ingest
 
     console.print(
         f"serving deployment newsflow-ingest/{name}: {_when(schedule)}, "
@@ -685,7 +685,7 @@ def deploy(
     pool: Annotated[str, typer.Option("--pool", help="Prefect work pool whose workers run the flow.")] = "newsflow",
     cron: CronOption = None,
     interval: IntervalOption = None,
-    timezone: TimezoneOption = "Asia/Seoul",
+    timezone: TimezoneOption = SEOUL,
     name: NameOption = "newsflow-scheduled",
     warehouse: WarehouseOption = None,
     profiles: ProfilesOption = None,
@@ -700,7 +700,7 @@ def deploy(
     settings = _settings(warehouse, profiles, batch_size=batch_size, workers=workers)
     schedule, parameters = _scheduled(sources, settings, cron, interval, timezone)
     _require_server("deploy")
-    from flows.schedule import deploy_ingest
+    from newsflow.flows.schedule import deploy_ingest
 
     try:
         deployment_id = deploy_ingest(name, schedule, parameters, pool)

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.sources import read_pages
-from newsflow.profiles import load_rules
-from transforms.pages import Parsed, parse_pages
+from newsflow.drafting.rules import load_rules
+from newsflow.sources.pages import read_pages
+from newsflow.transforms.pages import Parsed, parse_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "pages"
@@ -46,7 +46,7 @@ def parse_files(*paths: Path) -> Parsed:
 
 
 def raw_page(text: str, page_id: str = "p1") -> pl.DataFrame:
-    """A one-page raw frame from inline text (the shape flows.sources.read_pages returns)."""
+    """A one-page raw frame from inline text (the shape newsflow.sources.pages.read_pages returns)."""
     return pl.DataFrame(
         {
             "page_id": [page_id],
@@ -71,7 +71,7 @@ def seed_path() -> Path:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A throwaway Prefect API (temporary SQLite database) for the tests that run real flows."""
-    from newsflow.settings import configure_prefect
+    from newsflow.core.settings import configure_prefect
 
     configure_prefect()
     from prefect.testing.utilities import prefect_test_harness

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.ingest import ingest
 from newsflow.cli import EXIT_USAGE, app
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import DERIVED_VIEWS, query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import DERIVED_VIEWS, query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 QUERIES = Path(__file__).resolve().parent.parent / "warehouse" / "queries"

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from benchmarks import pipeline
-from warehouse.store import Warehouse
+from newsflow.warehouse.store import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 30
@@ -182,7 +182,7 @@ def test_the_temporary_prefect_server_is_named_as_such_at_the_peak(monkeypatch) 
     """`at the peak:` names each process of the run's tree by its command line, the early server's included."""
     import subprocess
 
-    from newsflow.prefect_server import EarlyServer
+    from newsflow.flows.prefect_api import EarlyServer
 
     launched: list[list[str]] = []
     monkeypatch.setattr(subprocess, "Popen", lambda command, env: launched.append(command))

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from newsflow.cli import app
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
-from warehouse.store import Warehouse
 
 runner = CliRunner()
 
@@ -38,8 +38,8 @@ def test_help_lists_the_commands():
     ],
 )
 def test_the_run_summary_says_why_there_are_no_data_docs(capsys, pages, docs, shown):
-    from flows.ingest import RunSummary
     from newsflow.cli import _print_summary
+    from newsflow.flows.ingest import RunSummary
 
     _print_summary(RunSummary(run_id="r", warehouse="/wh", rows={"pages": pages}, data_docs=docs))
     assert shown in capsys.readouterr().out.splitlines()
@@ -152,16 +152,16 @@ def test_a_crashing_stage_exits_1_and_leaves_the_warehouse_as_it_was(api_url, tm
 
 @pytest.mark.e2e
 def test_run_lists_its_sources_once_and_its_flow_takes_that_listing(api_url, tmp_path, monkeypatch):
-    import flows.ingest
-    import flows.sources
+    import newsflow.flows.ingest
+    import newsflow.sources.pages
 
-    listed, discover = [], flows.sources.discover
+    listed, discover = [], newsflow.sources.pages.discover
 
     def watched(sources):
         listed.append(list(sources))
         return discover(sources)
 
-    for module in (flows.sources, flows.ingest):
+    for module in (newsflow.sources.pages, newsflow.flows.ingest):
         monkeypatch.setattr(module, "discover", watched)
     monkeypatch.setenv("PREFECT_API_URL", api_url)
     result = invoke("run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--workers", "1")

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from flows.compact import compact
-from flows.ingest import ingest
+from newsflow.flows.compact import compact
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query, snapshots
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query, snapshots
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 TABLES = ("pages", "articles", "article_versions", "entities", "weather_snapshots", "quarantine", "runs")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import ingest
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 

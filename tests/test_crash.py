@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import ingest
-from newsflow.faults import POINTS
+from newsflow.core.faults import POINTS
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 CONTENT_TABLES = ("pages", "articles", "entities", "weather_snapshots", "quarantine")

@@ -15,9 +15,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from newsflow.schema import RUNS, TABLES
+from newsflow.core.schema import RUNS, TABLES
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 distributed = pytest.importorskip("distributed")

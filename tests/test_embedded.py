@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from transforms.embedded import embedded_article
+from newsflow.transforms.embedded import embedded_article
 
 ARC_CONTENT = {
     "_id": "ABC123",

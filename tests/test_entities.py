@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-import transforms.entities
-from flows.workers import MIN_PARALLEL, Workers
-from newsflow.profiles import load_lexicon
+import newsflow.transforms.entities
+from newsflow.drafting.rules import load_lexicon
+from newsflow.drafting.workers import MIN_PARALLEL, Workers
+from newsflow.transforms.entities import article_entities, entities, mention_lists, morpheme_frame, unit_frame
 from tests.conftest import parse_files
-from transforms.entities import article_entities, entities, mention_lists, morpheme_frame, unit_frame
 
 LEXICON = load_lexicon()
 
@@ -60,7 +60,7 @@ def test_texts_in_several_calls_find_what_one_call_finds(monkeypatch, seed_path)
     seed = parse_files(seed_path)
     texts = [*seed.articles["body"].list.join("\n"), "박서진 한빛은행 행장은 말했다.", "", "이 회장"] * 3
     whole = mention_lists(texts, LEXICON)
-    monkeypatch.setattr(transforms.entities, "TEXTS_PER_CALL", 2)
+    monkeypatch.setattr(newsflow.transforms.entities, "TEXTS_PER_CALL", 2)
     assert mention_lists(texts, LEXICON) == whole
     assert len(whole) == len(texts) and sum(map(len, whole)) > 30
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from expectations import SUITE_DIR, Validator, derived_columns, load_suite
+from newsflow.core.schema import ARTICLES, ENTITIES, PAGES, TABLES, WEATHER_SNAPSHOTS
+from newsflow.expectations import SUITE_DIR, Validator, derived_columns, load_suite
 from newsflow.profiles import load_stations
-from newsflow.schema import ARTICLES, ENTITIES, PAGES, TABLES, WEATHER_SNAPSHOTS
 
 KST = ZoneInfo("Asia/Seoul")
 

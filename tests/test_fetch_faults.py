@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.fetch import FetchLimits, fetch, fetch_all, read_url_list
-from flows.ingest import ingest
-from flows.sources import RefKind, discover, read_pages, ref_kind
+from newsflow.flows.ingest import ingest
+from newsflow.sources.fetch import FetchLimits, fetch, fetch_all, read_url_list
+from newsflow.sources.pages import RefKind, discover, read_pages, ref_kind
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 PAGE = (EXAMPLES / "05_wire_agency.txt").read_bytes()
 DRIP = 0.2  # seconds between the bytes a dripping response sends

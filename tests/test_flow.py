@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import ingest
-from newsflow.schema import TABLES
+from newsflow.core.schema import TABLES
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import DERIVED_VIEWS, query
+from newsflow.warehouse.lake import attach_sql
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED, aged
-from warehouse.catalog import DERIVED_VIEWS, query
-from warehouse.lake import attach_sql
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 TABLE_NAMES = ("pages", "articles", "entities", "weather_snapshots", "quarantine", "runs")
@@ -175,8 +175,8 @@ def test_tables_people_query_by_time_are_partitioned_by_it(store):
 def test_settled_batches_are_validated_and_landed_together_and_land_the_same_rows(
     prefect_harness, tmp_path, monkeypatch
 ):
-    import flows.ingest
-    from expectations import Validator
+    import newsflow.flows.ingest
+    from newsflow.expectations import Validator
 
     pages = tmp_path / "pages"
     shutil.copytree(EXAMPLES, pages)
@@ -191,7 +191,7 @@ def test_settled_batches_are_validated_and_landed_together_and_land_the_same_row
 
     monkeypatch.setattr(Validator, "validate", counted)
     together = ingest([str(pages)], warehouse=str(tmp_path / "together"), batch_size=4)
-    monkeypatch.setattr(flows.ingest, "VALIDATE_PAGES", 8)
+    monkeypatch.setattr(newsflow.flows.ingest, "VALIDATE_PAGES", 8)
     in_groups = ingest([str(pages)], warehouse=str(tmp_path / "groups"), batch_size=4)
     # 27 pages in batches of 4: all at the end; then a group every 2 batches (8 pages), and the last batch's 3
     assert validated == [27, 8, 8, 8, 3]

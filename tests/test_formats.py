@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsflow.profiles import load_rules
+from newsflow.drafting.rules import load_rules
+from newsflow.transforms.pages import parse_pages
 from tests.conftest import raw_page
-from transforms.pages import parse_pages
 
 RULES = load_rules()
 BODY = "새솔시가 올해 예산안을 발표했다.\n시는 복지 예산을 늘리기로 했다."

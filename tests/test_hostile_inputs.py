@@ -14,13 +14,13 @@ import pytest
 from fastwarc.warc import WarcRecordType
 from typer.testing import CliRunner
 
-from flows.ingest import IncompleteRun, RunSummary, _check_every_page_is_accounted_for, ingest
-from flows.sources import MAX_HTML_ELEMENTS, batched, decode, discover, read_pages
 from newsflow.cli import app
+from newsflow.flows.ingest import IncompleteRun, RunSummary, _check_every_page_is_accounted_for, ingest
+from newsflow.sources.pages import MAX_HTML_ELEMENTS, batched, decode, discover, read_pages
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
 from tests.test_inputs import http_response, warc_record, write_warc
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 ARTICLE = (EXAMPLES / "01_biz_economy.txt").read_bytes()
 CAP = 250_000  # a small size cap keeps the bombs fast

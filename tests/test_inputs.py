@@ -20,12 +20,12 @@ from fastwarc.stream_io import GzipWriter
 from fastwarc.warc import WarcRecord, WarcRecordType
 from typer.testing import CliRunner
 
-from flows.ingest import ingest
-from flows.sources import Decoded, decode, discover, read_pages
 from newsflow.cli import app
+from newsflow.flows.ingest import ingest
+from newsflow.sources.pages import Decoded, decode, discover, read_pages
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 ARTICLE_TEXT = (EXAMPLES / "01_biz_economy.txt").read_bytes()  # header date 2024-07-02, no URL of its own
 ARTICLE_HTML = (EXAMPLES / "21_biz_daily.html").read_bytes()  # states its canonical URL

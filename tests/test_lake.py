@@ -1,4 +1,4 @@
-"""The warehouse's DuckLake: tables created from newsflow.schema and evolved with it, no snapshot when nothing
+"""The warehouse's DuckLake: tables created from newsflow.core.schema and evolved with it, no snapshot when nothing
 changed, readers beside a writer, any DuckDB client attaching it, copies reading their own files."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from newsflow.schema import RUNS, Table
-from warehouse import catalog
-from warehouse.catalog import ensure_catalog, query, snapshots
-from warehouse.lake import attach_sql
-from warehouse.store import Warehouse
-from warehouse.transaction import RunTransaction
+from newsflow.core.schema import RUNS, Table
+from newsflow.warehouse import catalog
+from newsflow.warehouse.catalog import ensure_catalog, query, snapshots
+from newsflow.warehouse.lake import attach_sql
+from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 
 
 def run_row(run_id: str, started: datetime) -> pl.DataFrame:

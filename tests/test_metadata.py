@@ -1,4 +1,4 @@
-"""The page's own statements about its article (transforms.metadata) and the HTML helpers built on them, each
+"""The page's own statements about its article (newsflow.transforms.metadata) and the HTML helpers built on them, each
 read from small pages of our own in the shapes outlets publish."""
 
 from __future__ import annotations
@@ -7,10 +7,9 @@ import polars as pl
 import pytest
 from resiliparse.parse.html import HTMLTree
 
-from newsflow.profiles import load_rules
-from tests.conftest import raw_page
-from transforms.html import extracted_body, html_fields, is_html, valid_section
-from transforms.metadata import (
+from newsflow.drafting.rules import load_rules
+from newsflow.transforms.html import extracted_body, html_fields, is_html, valid_section
+from newsflow.transforms.metadata import (
     guessed_time,
     iso_time,
     lenient_json,
@@ -20,7 +19,8 @@ from transforms.metadata import (
     shown_headline,
     strip_site_suffix,
 )
-from transforms.pages import parse_pages
+from newsflow.transforms.pages import parse_pages
+from tests.conftest import raw_page
 
 URL = "https://a.example/1"
 

@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from flows.ingest import ingest
 from newsflow.cli import app
-from newsflow.schema import RUNS, TABLES
+from newsflow.core.schema import RUNS, TABLES
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 CONTENT = ("pages", "articles", "entities", "weather_snapshots", "quarantine", "stamps")

@@ -23,12 +23,12 @@ from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
 from newsflow.cli import app
-from newsflow.schema import TABLES
+from newsflow.core.schema import TABLES
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.lake import LAKE, Catalog
+from newsflow.warehouse.store import LANDED as LANDED_SCHEMA
+from newsflow.warehouse.store import Warehouse, WarehouseError
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.lake import LAKE, Catalog
-from warehouse.store import LANDED as LANDED_SCHEMA
-from warehouse.store import Warehouse, WarehouseError
 
 pytestmark = pytest.mark.e2e
 BUCKET = "newsflow-test"

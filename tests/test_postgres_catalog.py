@@ -24,13 +24,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.compact import compact
-from flows.ingest import RunSummary, ingest
-from newsflow.schema import RUNS
+from newsflow.core.schema import RUNS
+from newsflow.flows.compact import compact
+from newsflow.flows.ingest import RunSummary, ingest
+from newsflow.warehouse.catalog import query, snapshots
+from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query, snapshots
-from warehouse.store import Warehouse
-from warehouse.transaction import RunTransaction
 
 pytestmark = pytest.mark.e2e
 

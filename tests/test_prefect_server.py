@@ -1,4 +1,4 @@
-"""newsflow.prefect_server: the temporary Prefect server `newsflow run` starts before it imports Prefect."""
+"""newsflow.flows.prefect_api: the temporary Prefect server `newsflow run` starts before it imports Prefect."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from newsflow.prefect_server import EarlyServer
+from newsflow.flows.prefect_api import EarlyServer
 from tests.conftest import EXAMPLES
 
 
@@ -81,7 +81,7 @@ def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_pat
 def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_harness):
     from prefect.settings import PREFECT_API_URL, get_current_settings
 
-    from flows.runners import shared_api
+    from newsflow.flows.runners import shared_api
 
     early = EarlyServer()
     process = early.process
@@ -96,13 +96,13 @@ def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_ha
 def test_what_a_flow_run_loads_on_first_use_is_loaded_while_the_server_boots():
     """The command's own imports do not load FIRST_USE_MODULES (else preloading them would be pointless), and
     `preload` does (each still exists in the installed versions)."""
-    from flows.runners import FIRST_USE_MODULES
+    from newsflow.flows.runners import FIRST_USE_MODULES
 
     script = textwrap.dedent(
         """
         import sys
-        import newsflow.cli, flows.ingest
-        from flows.runners import FIRST_USE_MODULES, preload
+        import newsflow.cli, newsflow.flows.ingest
+        from newsflow.flows.runners import FIRST_USE_MODULES, preload
         print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
         preload()
         print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
@@ -133,8 +133,8 @@ def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
 def test_prefects_own_server_stands_in_when_the_early_one_does_not_come_up():
     script = textwrap.dedent(
         """
-        from newsflow.prefect_server import EarlyServer
-        from flows.runners import shared_api
+        from newsflow.flows.prefect_api import EarlyServer
+        from newsflow.flows.runners import shared_api
         early = EarlyServer()
         early.process.kill()  # as if a Prefect release changed how its server starts
         early.process.wait()

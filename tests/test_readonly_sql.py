@@ -1,4 +1,4 @@
-"""`newsflow sql` is read-only by construction: its connection (warehouse.lake, sandbox) can read the lake and
+"""`newsflow sql` is read-only by construction: its connection (newsflow.warehouse.lake, sandbox) can read the lake and
 nothing else, so no statement, not even one under EXPLAIN ANALYZE (which runs what it explains), writes a file,
 reads one outside the warehouse, attaches a database, loads an extension or changes a setting."""
 
@@ -14,12 +14,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from newsflow.schema import RUNS
-from warehouse.catalog import ReadOnlyError, query
-from warehouse.lake import LAKE, extension_file
-from warehouse.maintenance import compact_lake
-from warehouse.store import Warehouse
-from warehouse.transaction import RunTransaction
+from newsflow.core.schema import RUNS
+from newsflow.warehouse.catalog import ReadOnlyError, query
+from newsflow.warehouse.lake import LAKE, extension_file
+from newsflow.warehouse.maintenance import compact_lake
+from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 
 
 @pytest.fixture(scope="module")

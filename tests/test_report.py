@@ -15,12 +15,12 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
-from flows.ingest import ingest
-from flows.report import LATEST_WEATHER_SQL, gather, verified_text
 from newsflow.cli import app
+from newsflow.flows.ingest import ingest
+from newsflow.report.run_report import LATEST_WEATHER_SQL, gather, verified_text
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

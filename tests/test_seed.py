@@ -122,8 +122,8 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def seed_entities(seed):
-    from newsflow.profiles import load_lexicon
-    from transforms.entities import entities
+    from newsflow.drafting.rules import load_lexicon
+    from newsflow.transforms.entities import entities
 
     return entities(seed.articles, load_lexicon())
 

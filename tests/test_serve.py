@@ -19,10 +19,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from flows.schedule import ingest_parameters, ingest_schedule
 from newsflow.cli import app
+from newsflow.flows.schedule import ingest_parameters, ingest_schedule
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES
-from warehouse.store import Warehouse
 
 PREFECT = shutil.which("prefect", path=str(Path(sys.executable).parent)) or shutil.which("prefect")
 FIRST, SECOND = ["01_biz_economy.txt", "05_wire_agency.txt"], "12_broadcaster.txt"
@@ -249,7 +249,7 @@ def test_deploy_registers_the_same_schedule_with_a_work_pool(prefect_server, tmp
     assert "prefect worker start --pool newsflow-test" in " ".join(result.stdout.split())
     deployment = api(url, "/deployments/name/newsflow-ingest/deploy-test")
     assert deployment["work_pool_name"] == "newsflow-test"
-    assert deployment["entrypoint"] == "flows.ingest.ingest"  # importable wherever newsflow is installed
+    assert deployment["entrypoint"] == "newsflow.flows.ingest.ingest"  # importable wherever newsflow is installed
     schedule = deployment["schedules"][0]["schedule"]
     assert (schedule["cron"], schedule["timezone"]) == ("15 9 * * 1-5", "Asia/Seoul")
     assert deployment["parameters"]["sources"] == [str(EXAMPLES)]

@@ -7,7 +7,7 @@ import gzip
 import polars as pl
 import pytest
 
-from flows.sources import (
+from newsflow.sources.pages import (
     Listing,
     SourceError,
     decode,

@@ -10,18 +10,20 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import transforms.pages
-from flows.sources import read_pages
-from newsflow.profiles import STATIONS, load_rules
+import newsflow.transforms.pages
+from newsflow.core.schema import version_keys
+from newsflow.drafting.rules import load_rules
+from newsflow.profiles import STATIONS
+from newsflow.sources.pages import read_pages
+from newsflow.transforms.articles import parse_articles
+from newsflow.transforms.entities import entities
+from newsflow.transforms.html import extracted_body, html_fields
+from newsflow.transforms.layouts import Layout, first_match, layout_of_pages
+from newsflow.transforms.lines import clean_text, page_lines
+from newsflow.transforms.pages import parse_pages, rejected_by_validation
+from newsflow.transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
+from newsflow.transforms.weather import capture_dates, weather_readings
 from tests.conftest import EXAMPLES, raw_page
-from transforms.articles import parse_articles
-from transforms.entities import entities
-from transforms.html import extracted_body, html_fields
-from transforms.layouts import Layout, first_match, layout_of_pages
-from transforms.lines import clean_text, page_lines
-from transforms.pages import parse_pages, rejected_by_validation, version_keys
-from transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
-from transforms.weather import capture_dates, weather_readings
 
 RULES = load_rules()
 LAYOUTS = RULES.layouts
@@ -295,13 +297,13 @@ def test_the_station_table_resolves_every_widget_city_to_one_station_in_korea():
     ],
 )
 def test_entity_mentions(text, expected):
-    from transforms.entities import mentions
+    from newsflow.transforms.entities import mentions
 
     assert [(m.type, m.text) for m in mentions(text, RULES.lexicon)] == expected
 
 
 def test_a_person_keeps_title_and_organisation_and_short_forms_count():
-    from transforms.entities import article_entities
+    from newsflow.transforms.entities import article_entities
 
     rows = article_entities("요수아 벤지오 캐나다 몬트리올대 교수가 왔다. 벤지오 교수는 웃었다.", RULES.lexicon)
     person = next(r for r in rows if r["entity_type"] == "person")
@@ -315,7 +317,7 @@ def test_a_person_keeps_title_and_organisation_and_short_forms_count():
 
 
 def test_an_organisation_before_the_name_is_the_persons_organisation():
-    from transforms.entities import article_entities
+    from newsflow.transforms.entities import article_entities
 
     rows = article_entities("삼성전자 이재용 회장이 왔다. 이재용은 회장이 되었다.", RULES.lexicon)
     assert [
@@ -390,7 +392,7 @@ def counted_extractor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         urls.append(pl.select(pl.lit(document).str.extract(r'og:url" content="([^"]+)"')).item())
         return extracted_body(document)
 
-    monkeypatch.setattr(transforms.pages, "extracted_body", counting)
+    monkeypatch.setattr(newsflow.transforms.pages, "extracted_body", counting)
     return urls
 
 

@@ -12,13 +12,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.ingest import ingest
-from tests.conftest import EXAMPLES
-from warehouse.catalog import query
-from warehouse.maintenance import compact_lake
-from warehouse.store import Warehouse
-from warehouse.transaction import RunTransaction, file_digest, lake_files
-from warehouse.verify import (
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.maintenance import compact_lake
+from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.transaction import RunTransaction, file_digest, lake_files
+from newsflow.warehouse.verify import (
     CHECKSUM_DIFFERS,
     SIZE_DIFFERS,
     UNRECORDED,
@@ -27,6 +26,7 @@ from warehouse.verify import (
     repair_warehouse,
     verify_warehouse,
 )
+from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e
 CONTENT = ("pages", "articles", "entities", "weather_snapshots", "quarantine", "stamps")

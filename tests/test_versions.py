@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import flows.sources
-from flows.ingest import ingest
+import newsflow.sources.pages
+from newsflow.flows.ingest import ingest
+from newsflow.warehouse.catalog import query
+from newsflow.warehouse.store import Warehouse
 from tests.conftest import EXAMPLES, aged
-from warehouse.catalog import query
-from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.e2e
 CONTENT_TABLES = ("pages", "articles", "article_versions", "entities", "weather_snapshots", "quarantine")
@@ -54,8 +54,10 @@ def ingested_copy(tmp_path: Path) -> tuple[Path, list[Path], Warehouse]:
 def files_opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The page files runs open from now on, as they open them."""
     opened: list[str] = []
-    read_capped = flows.sources._read_capped
-    monkeypatch.setattr(flows.sources, "_read_capped", lambda path, cap: opened.append(path) or read_capped(path, cap))
+    read_capped = newsflow.sources.pages._read_capped
+    monkeypatch.setattr(
+        newsflow.sources.pages, "_read_capped", lambda path, cap: opened.append(path) or read_capped(path, cap)
+    )
     return opened
 
 

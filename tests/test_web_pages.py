@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from flows.sources import read_pages
-from newsflow.profiles import load_rules
-from transforms.pages import parse_pages
+from newsflow.drafting.rules import load_rules
+from newsflow.sources.pages import read_pages
+from newsflow.transforms.pages import parse_pages
 
 WEB = Path(__file__).parent / "fixtures" / "web"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((WEB / "expected.json").read_text(encoding="utf-8"))

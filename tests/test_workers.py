@@ -16,12 +16,12 @@ import polars as pl
 import psutil
 import pytest
 
-import flows.drafting
+import newsflow.drafting.batch
 from benchmarks.generate import generate
-from flows.sources import discover, read_pages
-from flows.workers import MIN_PARALLEL, Workers
+from newsflow.drafting.workers import MIN_PARALLEL, Workers
+from newsflow.sources.pages import discover, read_pages
+from newsflow.transforms.pages import KNOWN_SCHEMA, settle
 from tests.conftest import ROOT, aged
-from transforms.pages import KNOWN_SCHEMA, settle
 
 PAGES = MIN_PARALLEL + 26
 
@@ -72,7 +72,7 @@ def test_slices_drafted_in_two_processes_land_what_one_process_lands(refs, known
 
 def test_a_slice_drafted_a_chunk_at_a_time_lands_what_one_chunk_lands(refs, known, monkeypatch):
     whole = Workers(1, known=known).draft(refs)
-    monkeypatch.setattr(flows.drafting, "CHUNK_PAGES", 7)  # 13 chunks, the first one wholly known
+    monkeypatch.setattr(newsflow.drafting.batch, "CHUNK_PAGES", 7)  # 13 chunks, the first one wholly known
     chunked = Workers(1, known=known).draft(refs)
     assert (chunked.pages_read, chunked.pages_skipped) == (PAGES, 10)
     expected, got = _landed(whole, known), _landed(chunked, known)
@@ -82,9 +82,9 @@ def test_a_slice_drafted_a_chunk_at_a_time_lands_what_one_chunk_lands(refs, know
 
 
 def test_a_slice_is_cut_into_equal_chunks_of_at_most_chunk_pages(monkeypatch):
-    monkeypatch.setattr(flows.drafting, "CHUNK_PAGES", 800)
+    monkeypatch.setattr(newsflow.drafting.batch, "CHUNK_PAGES", 800)
     refs = {n: [f"p{i}" for i in range(n)] for n in (0, 800, 801, 2000)}
-    chunks = {n: flows.drafting._chunks(these) for n, these in refs.items()}
+    chunks = {n: newsflow.drafting.batch._chunks(these) for n, these in refs.items()}
     sizes = {n: [len(chunk) for chunk in these] for n, these in chunks.items()}
     assert sizes == {0: [], 800: [800], 801: [401, 400], 2000: [667, 667, 666]}  # not 800 + 800 + 400
     assert [ref for chunk in chunks[2000] for ref in chunk] == refs[2000]  # in order, each once
@@ -119,7 +119,7 @@ def test_a_killed_worker_fails_the_batch_and_the_next_batch_starts_new_workers(r
 # a run's process: its pool started from a thread that ends at once, as a flow's task thread may end before the run
 RUN = """
 import threading, time
-from flows.workers import Workers
+from newsflow.drafting.workers import Workers
 workers = Workers(2)
 starter = threading.Thread(target=workers.start)
 starter.start()

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from transforms.layouts import Layout, any_match, first_match
-from transforms.timestamps import timestamp_from_groups
+from newsflow.transforms.layouts import Layout, any_match, first_match
+from newsflow.transforms.timestamps import timestamp_from_groups
 
 TIME_FIELDS = ("y", "m", "d", "H", "M", "ampm", "section")
 BYLINE_FIELDS = ("names", "email", "rest")

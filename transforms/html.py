@@ -15,11 +15,11 @@ from lxml import html as lxml_html
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
-from newsflow.schema import Reporter
-from transforms.articles import bylined_reporters, classify_by_layout
-from transforms.embedded import MARKERS, embedded_article
-from transforms.layouts import Layout
-from transforms.metadata import page_metadata
+from newsflow.core.schema import Reporter
+from newsflow.transforms.articles import bylined_reporters, classify_by_layout
+from newsflow.transforms.embedded import MARKERS, embedded_article
+from newsflow.transforms.layouts import Layout
+from newsflow.transforms.metadata import page_metadata
 
 # HTML by its content, as browsers sniff it (WHATWG MIME sniffing): after white space, byte-order marks, comments
 # and an XML declaration, the page opens with one of the tags that only HTML opens with
@@ -244,7 +244,7 @@ def is_sentence(line: pl.Expr) -> pl.Expr:
 
 def byline_reporters(classified: pl.DataFrame) -> pl.DataFrame:
     """page_id -> byline_reporters: the reporters of the byline lines among classified lines (see
-    transforms.articles.bylined_reporters)."""
+    newsflow.transforms.articles.bylined_reporters)."""
     return bylined_reporters(classified).rename({"reporters": "byline_reporters"})
 
 

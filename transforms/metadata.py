@@ -1,7 +1,7 @@
 """What an HTML page states about its article in markup made for machines: JSON-LD (read leniently), microdata,
 Open Graph and article meta tags, `<time datetime>`, and the headings a reader sees; per page, off one parsed tree.
 
-Every value is a candidate, in order of trust; the parse stage (transforms.pages) weighs them against what the
+Every value is a candidate, in order of trust; the parse stage (newsflow.transforms.pages) weighs them against what the
 visible text says. Times are returned as ISO 8601 strings (with the offset the page gives, if any)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from resiliparse.parse.html import HTMLTree
 
-from transforms.timestamps import ISO_PATTERN
+from newsflow.transforms.timestamps import ISO_PATTERN
 
 ARTICLE_TYPES = {
     t.lower()
@@ -69,7 +69,7 @@ ZONES = {
 }  # fmt: skip
 _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_ISO = re.compile(ISO_PATTERN)  # the shape transforms.timestamps reads into a timestamp
+_ISO = re.compile(ISO_PATTERN)  # the shape newsflow.transforms.timestamps reads into a timestamp
 _SPACES = re.compile(r"\s+")
 AGREEING = 2  # sources that agree on the date: enough, the rest are not read
 CHEAP = 3  # the first sources of a time that are read off what is parsed already
@@ -414,7 +414,7 @@ def reporters(values: Iterable[str]) -> list[dict[str, str | None]]:
 
 def page_metadata(tree: HTMLTree, embedded: dict[str, Any] | None = None) -> dict[str, Any]:
     """The article's own statements about itself, each field from its most trusted source: JSON-LD, then
-    microdata, then meta tags, then an embedded state blob (`embedded`, see transforms.embedded)."""
+    microdata, then meta tags, then an embedded state blob (`embedded`, see newsflow.transforms.embedded)."""
     markup, nodes, embedded = Markup(tree), json_ld(tree), embedded or {}
     article = next((n for n in nodes if _types(n) & ARTICLE_TYPES), {})
     publisher = article.get("publisher") if isinstance(article.get("publisher"), dict) else {}

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import polars as pl
 import polars.selectors as cs
 
-from newsflow.schema import ARTICLES, PAGES, SEOUL, WEATHER_SNAPSHOTS, UtcTimestamp
-from transforms.articles import classify_by_layout, parse_articles
-from transforms.entities import Lexicon
-from transforms.html import (
+from newsflow.core.constants import SEOUL
+from newsflow.core.schema import ARTICLES, PAGES, WEATHER_SNAPSHOTS, UtcTimestamp, version_keys
+from newsflow.transforms.articles import classify_by_layout, parse_articles
+from newsflow.transforms.entities import Lexicon
+from newsflow.transforms.html import (
     BYLINES,
     byline_reporters,
     extracted_body,
@@ -22,11 +23,11 @@ from transforms.html import (
     is_real_body,
     valid_section,
 )
-from transforms.layouts import Layout, layout_of_pages
-from transforms.lines import clean_text, page_lines
-from transforms.metadata import MIN_TITLE, guessed_time, registered_domain
-from transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
-from transforms.weather import capture_dates, weather_readings
+from newsflow.transforms.layouts import Layout, layout_of_pages
+from newsflow.transforms.lines import clean_text, page_lines
+from newsflow.transforms.metadata import MIN_TITLE, guessed_time, registered_domain
+from newsflow.transforms.timestamps import iso_groups, iso_timestamp, timestamp_from_groups
+from newsflow.transforms.weather import capture_dates, weather_readings
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,6 @@ def article_ids(articles: pl.DataFrame) -> pl.Expr:
         ),
     )
     return short_hash(identity)
-
-
-def version_keys() -> pl.Expr:
-    """An article version's key: its article_id and its update time (the registration time when it was never
-    updated). The same key again is a duplicate; the same article with another update time is a new version."""
-    stamp = pl.coalesce(pl.col("updated_at"), pl.col("registered_at")).dt.strftime("%Y-%m-%dT%H:%M%z")
-    return pl.concat_str([pl.col("article_id"), stamp], separator="@", ignore_nulls=True)
 
 
 def _first_seen(key: str) -> pl.Expr:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from newsflow.schema import SEOUL
+from newsflow.core.constants import SEOUL
 
 
 def _int(groups: pl.Expr, name: str) -> pl.Expr:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.layouts import first_match
-from transforms.timestamps import date_from_groups
+from newsflow.transforms.layouts import first_match
+from newsflow.transforms.timestamps import date_from_groups
 
 # Lines that head a weather widget with the date the page was captured.
 CAPTURE_DATE_PATTERNS = (

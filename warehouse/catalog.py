@@ -1,6 +1,6 @@
 """What the warehouse's lake holds, and read-only SQL over it, now or as it was after any run.
 
-The lake has two schemas: `landed`, the tables runs write (one per newsflow.schema table, plus the station
+The lake has two schemas: `landed`, the tables runs write (one per newsflow.core.schema table, plus the station
 table), and `main`, the views people query: one per table (`articles` is the current version of each article,
 `article_versions` every version, `entities` those of current versions) and the analysis views of
 `warehouse/views/*.sql`. Tables, views and their descriptions are created in the lake itself, so any DuckDB
@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from newsflow.core.constants import SEOUL
+from newsflow.core.schema import ARTICLES, ENTITIES, TABLES, Table
 from newsflow.profiles import STATIONS
-from newsflow.schema import ARTICLES, ENTITIES, SEOUL, TABLES, Table
-from warehouse.lake import LAKE, quote
-from warehouse.store import LANDED, Warehouse, has_table
+from newsflow.warehouse.lake import LAKE, quote
+from newsflow.warehouse.store import LANDED, Warehouse, has_table
 
 SESSION_TIMEZONE = SEOUL
 BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views

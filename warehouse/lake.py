@@ -31,7 +31,7 @@ import duckdb
 from fsspec import AbstractFileSystem
 
 if TYPE_CHECKING:
-    from warehouse.store import Warehouse
+    from newsflow.warehouse.store import Warehouse
 
 LAKE = "lake"  # the name the warehouse's DuckLake is attached under on newsflow's connections
 DATA = "data"  # the folder of the Parquet data files, under the warehouse's location

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from newsflow.schema import RUNS, TABLES
-from warehouse.store import Warehouse
-from warehouse.transaction import RunTransaction
+from newsflow.core.schema import RUNS, TABLES
+from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 
 OLD_CATALOG = "warehouse.duckdb"
 

@@ -1,8 +1,8 @@
 """One warehouse: where it is (a local folder or an s3:// URL), its DuckLake catalog, its writer lock, its files.
 
-The tables live in the warehouse's DuckLake (warehouse.lake: Parquet data files under `data/`, the catalog
-database beside them); runs write them through warehouse.transaction, people read them through
-warehouse.catalog. This module owns the location itself: reaching the storage, the lock that lets one run write
+The tables live in the warehouse's DuckLake (newsflow.warehouse.lake: Parquet data files under `data/`, the catalog
+database beside them); runs write them through newsflow.warehouse.transaction, people read them through
+newsflow.warehouse.catalog. This module owns the location itself: reaching the storage, the lock that lets one run write
 at a time, newsflow's own reads of the tables, and the report files published beside the data.
 """
 
@@ -24,10 +24,9 @@ from fsspec import AbstractFileSystem
 from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from newsflow.schema import ARTICLES, PAGES, STAMPS, TABLES
-from transforms.pages import version_keys
-from warehouse import lake
-from warehouse.lake import CATALOG_FILE, Catalog, CatalogError
+from newsflow.core.schema import ARTICLES, PAGES, STAMPS, TABLES, version_keys
+from newsflow.warehouse import lake
+from newsflow.warehouse.lake import CATALOG_FILE, Catalog, CatalogError
 
 LOCK_FILE = ".newsflow.lock"
 REPORTS, DATA_DOCS = "reports", "data_docs"
@@ -131,7 +130,7 @@ class Warehouse:
     def connect(
         self, read_only: bool = False, snapshot: int | None = None, sandbox: bool = False, timezone: str = "UTC"
     ) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with the warehouse's lake attached as `lake` (warehouse.lake.connect)."""
+        """A DuckDB connection with the warehouse's lake attached as `lake` (newsflow.warehouse.lake.connect)."""
         if (read_only or sandbox or snapshot is not None) and not self.has_catalog:
             raise FileNotFoundError(f"no warehouse at {self.location}: run `newsflow run` first")
         return lake.connect(self, read_only=read_only, snapshot=snapshot, sandbox=sandbox, timezone=timezone)
@@ -162,7 +161,7 @@ class Warehouse:
 
     def file_stamps(self, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
         """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read, and
-        of those stamped again (the stamps table), each once: what flows.sources.unchanged_files compares."""
+        of those stamped again (the stamps table), each once: what newsflow.sources.pages.unchanged_files compares."""
         stamp = list(STAMPS.key)  # source, file_size, file_mtime_ns
         stamps = pl.concat([self.read(PAGES.name, stamp, con).drop_nulls(), self.read(STAMPS.name, stamp, con)])
         return stamps.unique()
@@ -194,7 +193,7 @@ class Warehouse:
         SIGKILL. Readers never take it. A local warehouse locks `.newsflow.lock` in its folder; others lock a
         file named after the warehouse and its catalog in the local cache folder. That keeps out writers on this
         machine; of two writers on different machines sharing a catalog, DuckLake refuses the commit of the one
-        that overlapped the other (warehouse.catalog.claim_writer), and its run fails."""
+        that overlapped the other (newsflow.warehouse.catalog.claim_writer), and its run fails."""
         if self.is_local:
             self.root.mkdir(parents=True, exist_ok=True)
         with open(self._lock_file(), "a+", encoding="utf-8") as handle:

@@ -6,8 +6,8 @@ Readers see the previous snapshot until then; a run that dies before its commit 
 catalog never recorded, which the next writer deletes. Call it under the warehouse's writer lock.
 
 Every data and delete file a transaction adds gets its size and SHA-256 recorded in the landed table `checksums`
-by that same transaction, just before it commits, so no committed file is ever without one (warehouse.verify
-checks them; a compaction's merge is the one exception, see warehouse.maintenance). DuckLake does not show a
+by that same transaction, just before it commits, so no committed file is ever without one (newsflow.warehouse.verify
+checks them; a compaction's merge is the one exception, see newsflow.warehouse.maintenance). DuckLake does not show a
 transaction's own new files before it commits, so they are found on the storage: the files under `data/` at the
 commit that were not there when the transaction began (the writer lock keeps other writers out meanwhile). The
 table's rows stay inlined in the catalog database (DuckLake's data inlining, raised for this table), so
@@ -29,11 +29,11 @@ from types import TracebackType
 import duckdb
 import polars as pl
 
-from newsflow.faults import halt_point
-from newsflow.schema import RUNS, TABLES
-from warehouse.catalog import claim_writer, ensure_catalog
-from warehouse.lake import DATA, LAKE
-from warehouse.store import LANDED, Warehouse, has_table
+from newsflow.core.faults import halt_point
+from newsflow.core.schema import RUNS, TABLES
+from newsflow.warehouse.catalog import claim_writer, ensure_catalog
+from newsflow.warehouse.lake import DATA, LAKE
+from newsflow.warehouse.store import LANDED, Warehouse, has_table
 
 CHECKSUMS = "checksums"  # the landed table of file checksums
 INLINED_ROWS = 1_000_000  # DuckLake's data inlining limit for the checksums table: rows per insert kept in the catalog
@@ -96,7 +96,7 @@ class RunTransaction:
 
     def _remove_orphans(self) -> int:
         """Delete data files no snapshot records: those of a run that died before its commit. With a SQLite
-        catalog every writer takes the same lock (warehouse.store.Warehouse.writer_lock), held now, so every such
+        catalog every writer takes the same lock (store.Warehouse.writer_lock), held now, so every such
         file is dead; with a shared catalog (PostgreSQL) only files a day old are, as a writer on another machine
         may be writing the others now."""
         assert self.con is not None
@@ -144,7 +144,7 @@ class RunTransaction:
         return self.commit_as(kind, {"run_id": run_id}, f"{kind} run {run_id}")
 
     def insert_runs(self, rows: pl.DataFrame) -> None:
-        """Add `runs` rows (a run's own, by commit(); an older warehouse's, by warehouse.migrate)."""
+        """Add `runs` rows (a run's own, by commit(); an older warehouse's, by newsflow.warehouse.migrate)."""
         self._append(RUNS.name, rows)
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
@@ -165,7 +165,7 @@ class RunTransaction:
 
     def commit_as(self, kind: str, info: dict[str, object], message: str | None = None) -> int:
         """Commit, naming the snapshot (its commit message, and `kind` and `info` as its JSON extra info, which
-        warehouse.catalog.snapshots reads). Returns the snapshot id."""
+        newsflow.warehouse.catalog.snapshots reads). Returns the snapshot id."""
         assert self.con is not None
         self.files_recorded = record_new_files(self.store, self.con, self._stored)
         set_commit_message(self.con, kind, info, message)
@@ -178,7 +178,7 @@ class RunTransaction:
 
 def set_commit_message(con: duckdb.DuckDBPyConnection, kind: str, info: dict[str, object], message: str | None) -> None:
     """Name the snapshot the open transaction will commit: its message, and `kind` and `info` as its JSON extra
-    info (what warehouse.catalog.snapshots reads)."""
+    info (what newsflow.warehouse.catalog.snapshots reads)."""
     call = f"CALL {LAKE}.set_commit_message('newsflow', ?, extra_info => ?)"
     con.execute(call, [message or kind, json.dumps({**info, "kind": kind})])
 

@@ -3,7 +3,7 @@ one line, and repairing a warehouse so that a damaged file loses nothing silentl
 
 `verify_warehouse` reads every data and delete file that any snapshot of the lake still uses: it must exist,
 have the size DuckLake recorded, and the SHA-256 the writing transaction recorded in `landed.checksums` (see
-warehouse.transaction). Files of a warehouse written before checksums existed are "unrecorded"; they can be
+newsflow.warehouse.transaction). Files of a warehouse written before checksums existed are "unrecorded"; they can be
 hashed and recorded on request. Each verification is appended to `<warehouse>/reports/verifications.json`.
 
 `repair_warehouse` drops each damaged file from its table in one new snapshot (DuckLake 1.5 cannot drop a data
@@ -24,12 +24,12 @@ from typing import Any
 
 import duckdb
 
-from newsflow.schema import ARTICLES, ENTITIES, PAGES, QUARANTINE, STAMPS, WEATHER_SNAPSHOTS
-from warehouse.catalog import PARTITIONS
-from warehouse.lake import DATA, LAKE, quote
-from warehouse.maintenance import flush_statements
-from warehouse.store import LANDED, REPORTS, Warehouse, has_table
-from warehouse.transaction import (
+from newsflow.core.schema import ARTICLES, ENTITIES, PAGES, QUARANTINE, STAMPS, WEATHER_SNAPSHOTS
+from newsflow.warehouse.catalog import PARTITIONS
+from newsflow.warehouse.lake import DATA, LAKE, quote
+from newsflow.warehouse.maintenance import flush_statements
+from newsflow.warehouse.store import LANDED, REPORTS, Warehouse, has_table
+from newsflow.warehouse.transaction import (
     CHECKSUMS,
     LakeFile,
     RunTransaction,

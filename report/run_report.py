@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from expectations import ExpectationResult, Validation
-from newsflow.schema import SEOUL, TABLES
-from warehouse.catalog import queries
-from warehouse.store import REPORTS, Warehouse
-from warehouse.verify import last_verification
+from newsflow.core.constants import KST_FORMAT, SEOUL
+from newsflow.core.schema import TABLES
+from newsflow.expectations import ExpectationResult, Validation
+from newsflow.warehouse.catalog import queries
+from newsflow.warehouse.store import REPORTS, Warehouse
+from newsflow.warehouse.verify import last_verification
 
 ASSETS = Path(__file__).parent / "assets"  # the page's style and chart script, inlined into every report
 LANDED = ("pages", "articles", "entities", "weather_snapshots", "quarantine")
@@ -50,7 +51,7 @@ class ReportData:
     null_rates: list[dict[str, Any]]  # table_name, column, rows, nulls, null_rate (this run's rows)
     weather: list[dict[str, Any]]  # the latest reading of each station
     expectations: list[ExpectationResult]
-    verified: dict[str, Any] | None = None  # the last `newsflow verify` (warehouse.verify.last_verification)
+    verified: dict[str, Any] | None = None  # the last `newsflow verify` (newsflow.warehouse.verify.last_verification)
 
     @property
     def failed_expectations(self) -> list[ExpectationResult]:
@@ -106,7 +107,7 @@ def verified_text(verified: dict[str, Any] | None) -> str:
     """When the warehouse's files were last checked against their checksums, and what that found."""
     if not verified:
         return "files never verified (run `newsflow verify`)"
-    when = datetime.fromisoformat(verified["checked_at"]).astimezone(ZoneInfo(SEOUL)).strftime("%Y-%m-%d %H:%M KST")
+    when = datetime.fromisoformat(verified["checked_at"]).astimezone(ZoneInfo(SEOUL)).strftime(KST_FORMAT)
     found = "every file as written" if not verified["damaged"] else f"{verified['damaged']} damaged files"
     return f"files last verified {when}: {verified['files_checked']} files, {found}"
 

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from flows.capture import Capture, SourceError, size_text
+from newsflow.sources.capture import Capture, SourceError, size_text
 
 URL_LIST_SUFFIXES = (".urls", ".urls.txt")
 SCHEMES = ("http", "https")
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})  # and any other 5xx
 USER_AGENT = "newsflow (+https://github.com/newsflow)"
 MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is not waited for
-# a scheme as flows.sources.ref_kind tells a URL ref by it: two letters at least (`C:` is a drive, not a scheme)
+# a scheme as sources.pages.ref_kind tells a URL ref by it: two letters at least (`C:` is a drive, not a scheme)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 # put before a URL list's line that has no scheme, so that its ref is still a URL's (never a file's) and fails
 # in fetch(); the page's source is the line as written, without it
@@ -35,7 +35,7 @@ NOT_A_URL = "newsflow-not-a-url:"
 
 @dataclass(frozen=True)
 class FetchLimits:
-    """How URLs are fetched; newsflow.settings holds the defaults (NEWSFLOW_FETCH_*)."""
+    """How URLs are fetched; newsflow.core.settings holds the defaults (NEWSFLOW_FETCH_*)."""
 
     timeout: float = 20.0  # seconds to connect, and between bytes read
     attempts: int = 3  # tries per URL on connection errors, timeouts, 429 and 5xx

@@ -12,7 +12,7 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class Capture:
-    """One page as captured: flows.sources turns it into a raw page row."""
+    """One page as captured: newsflow.sources.pages turns it into a raw page row."""
 
     source: str  # where it came from, stable across runs: a path, `<archive>#<record id>` or the requested URL
     data: bytes

@@ -29,9 +29,9 @@ from pathlib import Path
 import polars as pl
 from charset_normalizer import from_bytes
 
-from flows.capture import Capture, SourceError, over_cap, source_name
-from flows.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
-from flows.warc import is_warc, read_records, record_offsets
+from newsflow.sources.capture import Capture, SourceError, over_cap, source_name
+from newsflow.sources.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
+from newsflow.sources.warc import is_warc, read_records, record_offsets
 
 __all__ = [
     "RAW_SCHEMA",
@@ -332,7 +332,7 @@ def _page_file_stat(path: str) -> os.stat_result | str:
 
 def max_page_bytes() -> int:
     """The size cap of a page (NEWSFLOW_MAX_PAGE_BYTES)."""
-    from newsflow.settings import Settings
+    from newsflow.core.settings import Settings
 
     return Settings().max_page_bytes
 
@@ -519,7 +519,7 @@ def _records_by_archive(refs: Iterable[str]) -> list[tuple[str, list[int]]]:
 
 def fetch_limits() -> FetchLimits:
     """The fetch limits of the NEWSFLOW_FETCH_* settings."""
-    from newsflow.settings import Settings
+    from newsflow.core.settings import Settings
 
     settings = Settings()
     return FetchLimits(

@@ -4,7 +4,7 @@ With no PREFECT_API_URL, a flow run makes Prefect start a temporary server (`Sub
 API call: the process imports the server's code (some 2.5 s) and then waits for the server to boot (5 s or more),
 every run, doing nothing else. `newsflow run` instead starts the same server as a subprocess before it imports
 Prefect and the flows, so the server boots while the command loads, and the command never imports the server's
-code. `flows.runners.shared_api` then waits for it to answer and points the run at it.
+code. `newsflow.flows.runners.shared_api` then waits for it to answer and points the run at it.
 
 No Prefect import here: that is the point. The command line is the one Prefect 3 uses for its temporary server
 (uvicorn on `prefect.server.api.server:create_app` in ephemeral mode, no UI). Should a Prefect release change it

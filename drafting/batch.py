@@ -1,6 +1,6 @@
 """The order-free work on a batch of pages, as a plain function any process can run on any slice of a batch: read
 the pages, skip those the ledger has, draft articles and readings, and extract the entities of the candidate
-articles. The flow settles the drafted batches in order afterwards (transforms.pages.settle)."""
+articles. The flow settles the drafted batches in order afterwards (newsflow.transforms.pages.settle)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import TypeVar
 
 import polars as pl
 
-from flows.sources import read_pages
-from newsflow.schema import STAMPS
-from transforms.entities import Lexicon, entities
-from transforms.pages import Draft, ParseRules, draft, settle
+from newsflow.core.schema import STAMPS
+from newsflow.sources.pages import read_pages
+from newsflow.transforms.entities import Lexicon, entities
+from newsflow.transforms.pages import Draft, ParseRules, draft, settle
 
 STAMP_COLUMNS = [name for name in STAMPS.column_names if name != "run_id"]
 Items = TypeVar("Items", list, pl.DataFrame)
@@ -43,7 +43,7 @@ class Stopwatch:
 @dataclass
 class DraftedBatch:
     """A drafted batch (or slice of one): the drafted pages (None when every page was in the ledger already),
-    the entities of their candidate articles, the new stamps of files read again (see newsflow.schema.STAMPS),
+    the entities of their candidate articles, the new stamps of files read again (see newsflow.core.schema.STAMPS),
     counts, and seconds per stage."""
 
     drafted: Draft | None

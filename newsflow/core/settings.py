@@ -14,6 +14,8 @@ from annotated_types import Ge, Gt, Le
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from newsflow.core.constants import DEFAULT_WAREHOUSE
+
 ENV_PREFIX = "NEWSFLOW_"
 # Prefect settings newsflow needs in every working directory (the user's own environment still wins):
 # no telemetry, and time for the temporary local API to create its database on a machine's first run.
@@ -27,7 +29,7 @@ PREFECT_DEFAULTS = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, validate_default=True)
 
-    warehouse: str = Field("warehouse", min_length=1)  # folder (or s3:// URL) of the DuckLake's data and reports
+    warehouse: str = Field(DEFAULT_WAREHOUSE, min_length=1)  # folder (or s3:// URL) of the DuckLake's data and reports
     # the DuckLake catalog database, sqlite:PATH or postgres:CONNINFO (default: <warehouse>/catalog.sqlite)
     catalog: str | None = Field(None, pattern=r"^(sqlite|postgres):.+", examples=["sqlite:PATH or postgres:CONNINFO"])
     batch_size: int = Field(4000, ge=1, le=1_000_000)  # pages per Prefect task run, one slice per worker process
@@ -40,7 +42,7 @@ class Settings(BaseSettings):
     # a page (a file after gunzip, a WARC record, an HTML page) larger than this is rejected after reading at
     # most this many bytes; far above any real article
     max_page_bytes: int = Field(8_000_000, ge=1024)
-    # URL lists (flows.fetch): per-URL limits of the HTTP fetch
+    # URL lists (newsflow.sources.fetch): per-URL limits of the HTTP fetch
     fetch_timeout: float = Field(20.0, gt=0)  # seconds to connect, and between bytes read
     fetch_deadline: float = Field(60.0, gt=0)  # seconds one attempt at a URL may take in all
     fetch_attempts: int = Field(3, ge=1, le=20)  # tries on connection errors, timeouts, 429 and 5xx

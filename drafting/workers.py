@@ -18,10 +18,10 @@ from typing import TypeVar
 
 import polars as pl
 
-from flows.drafting import DraftedBatch, Items, draft_pages, slices
-from newsflow.profiles import load_rules
-from transforms.entities import entities
-from transforms.pages import KNOWN_SCHEMA, ParseRules
+from newsflow.drafting.batch import DraftedBatch, Items, draft_pages, slices
+from newsflow.drafting.rules import load_rules
+from newsflow.transforms.entities import entities
+from newsflow.transforms.pages import KNOWN_SCHEMA, ParseRules
 
 # below this many items (pages, articles) a batch is done in the calling process: sending it costs more than it saves
 MIN_PARALLEL = 64
@@ -44,7 +44,7 @@ def default_workers() -> int:
 @dataclass(frozen=True)
 class Context:
     """What every slice of a run needs besides its items: the parse rules' folder and the pages landed before
-    the run (see transforms.pages.parse_pages)."""
+    the run (see newsflow.transforms.pages.parse_pages)."""
 
     profiles_dir: str | None
     known: pl.DataFrame
@@ -139,17 +139,17 @@ class Workers:
         return self
 
     def draft(self, refs: list[str]) -> DraftedBatch:
-        """`flows.drafting.draft_pages` on a batch of refs, against the run's ledger snapshot."""
+        """`newsflow.drafting.batch.draft_pages` on a batch of refs, against the run's ledger snapshot."""
         return DraftedBatch.merge(self._map(_draft, self.context.draft, refs))
 
     def entities(self, articles: pl.DataFrame) -> pl.DataFrame:
-        """`transforms.entities.entities(articles, lexicon)`."""
+        """`newsflow.transforms.entities.entities(articles, lexicon)`."""
         articles = articles.select(c for c in ENTITY_COLUMNS if c in articles.columns)
         return pl.concat(self._map(_entities, self.context.entities, articles))
 
     def _map(self, remote: Callable[[Items], Result], here: Callable[[Items], Result], items: Items) -> list[Result]:
         """`remote` over contiguous slices of `items` in the processes, one per worker (a worker drafts its slice
-        flows.drafting.CHUNK_PAGES at a time, each call with a fixed cost of its own; the flow keeps the next batch
+        batch.CHUNK_PAGES at a time, each call with a fixed cost of its own; the flow keeps the next batch
         queued, so no worker waits for another), results in order; `here(items)` in this process for one worker or
         fewer than MIN_PARALLEL items."""
         if self.count <= 1 or len(items) < MIN_PARALLEL:

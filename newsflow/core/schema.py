@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SEOUL = "Asia/Seoul"
+from newsflow.core.constants import SEOUL
+
 Timestamp = pl.Datetime("us", SEOUL)
 UtcTimestamp = pl.Datetime("us", "UTC")
 Reporter = pl.Struct({"name": pl.String, "email": pl.String})
@@ -205,3 +206,10 @@ RUNS = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (PAGES, ARTICLES, ENTITIES, WEATHER_SNAPSHOTS, QUARANTINE, STAMPS, RUNS)}
+
+
+def version_keys() -> pl.Expr:
+    """An article version's key: its article_id and its update time (the registration time when it was never
+    updated). The same key again is a duplicate; the same article with another update time is a new version."""
+    stamp = pl.coalesce(pl.col("updated_at"), pl.col("registered_at")).dt.strftime("%Y-%m-%dT%H:%M%z")
+    return pl.concat_str([pl.col("article_id"), stamp], separator="@", ignore_nulls=True)

@@ -1,0 +1,1 @@
+"""Page input: list the pages of files, folders, WARC archives and URL lists, read their bytes and decode them."""
