@@ -30,9 +30,10 @@ run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./lake
 test: $(STAMP) ## Run the whole test suite (TEST_PROCESSES=0: in this one process)
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, and the import-layer contract (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format .
