@@ -61,13 +61,13 @@ from benchmarks.parse import export  # noqa: E402
 from newsflow.core.schema import TABLES  # noqa: E402
 from newsflow.flows.prefect_api import api_answers  # noqa: E402
 from newsflow.warehouse.lake import CATALOG_FILE  # noqa: E402
-from newsflow.warehouse.store import Warehouse  # noqa: E402
+from newsflow.warehouse.storage import Warehouse  # noqa: E402
 
 SIZES = (10_000, 100_000)
 POLL_SECONDS = 0.2
-# a process's PSS is read (from /proc/PID/smaps_rollup, which walks its page tables: 8 to 11 ms of kernel time for
-# the flow's process at 100,000 pages, 20 ms a poll for the tree) at most this often; in between it is the last
-# PSS read plus the change of RSS since (statm, 0.01 ms), which is exact for what changes (private memory)
+# a process's PSS is read (from /proc/PID/smaps_rollup, which walks its page tables: kernel time that grows with the
+# process and, read at every poll, would be taken from the run being measured) at most this often; in between it is
+# the last PSS read plus the change of RSS since (statm, cheap), which is exact for what changes (private memory)
 PSS_READ_SECONDS = 1.0
 MB = 1024 * 1024
 # the goals, on the 2-core machine

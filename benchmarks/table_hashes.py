@@ -4,7 +4,8 @@ modification times). Two checkouts that print the same hashes landed the same da
 
     .venv/bin/python benchmarks/table_hashes.py [PAGES] [--keep DIR]
 
-It drives the installed `newsflow` command only, so it runs unchanged on any version of the code.
+It drives the `newsflow` command only, so it runs unchanged on any version of the code: an older checkout's
+with `PYTHONPATH=<checkout> .venv/bin/python benchmarks/table_hashes.py`.
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+NEWSFLOW = [sys.executable, "-m", "newsflow"]  # the code on PYTHONPATH first, else the installed one
 # columns whose values are the run's own (ids, clocks), not the data's
 PER_RUN = {"run_id", "ingested_at", "file_mtime_ns", "started_at", "finished_at", "seconds", "stage_seconds"}
 RELATIONS = (
     "pages", "articles", "entities", "weather_snapshots", "quarantine", "stamps", "runs", "stations",
-    "article_entities", "entity_pairs", "person_roles",
+    "article_entities", "entity_pairs", "person_roles", "weather_readings", "weather_daily",
 )  # fmt: skip
 
 
 def sql(warehouse: Path, query: str) -> list[dict]:
     done = subprocess.run(
-        [NEWSFLOW, "sql", query, "--format", "json", "--warehouse", str(warehouse)],
+        [*NEWSFLOW, "sql", query, "--format", "json", "--warehouse", str(warehouse)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout or "[]")
@@ -49,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         warehouse = args.keep or Path(scratch) / "lake"
-        subprocess.run([NEWSFLOW, "run", args.pages, "--warehouse", str(warehouse)], check=True, capture_output=True)
+        subprocess.run([*NEWSFLOW, "run", args.pages, "--warehouse", str(warehouse)], check=True, capture_output=True)
         for relation in RELATIONS:
             rows, digest = table_hash(warehouse, relation)
             print(f"{relation:<18} {rows:>6} rows  {digest}")

@@ -30,7 +30,7 @@ GOAL = 0.10
 def run(pages: int, seed: int, folder: Path) -> dict:
     from benchmarks.generate import generate
     from newsflow.warehouse.catalog import query
-    from newsflow.warehouse.store import Warehouse
+    from newsflow.warehouse.storage import Warehouse
 
     generate(folder / "pages", pages, seed)
     started = time.perf_counter()

@@ -78,10 +78,9 @@ class DraftedBatch:
 
 
 # a slice is drafted at most this many pages at a time, in chunks of equal size: a worker's frames of lines and
-# matches for 2,000 pages peak near 280 MB above its resting size, for 1,000 near 140 MB; drafting 2,000 pages as two
-# calls costs about 6% more CPU than as one (4 alternating rounds), mostly polars planning the layout patterns'
-# expressions once per call. At 800 (a 2,000-page slice in three chunks of 667) a 100,000-page run peaked 60 to 90 MB
-# lower than at 1,000, with no end-to-end time lost beyond the machine's noise (README, Performance)
+# matches grow with the chunk and set its peak memory, while every call costs a little more CPU (polars plans the
+# layout patterns' expressions once per call). At 800 (a 2,000-page slice in three chunks of 667) a run's peak is
+# lower than at 1,000, with no end-to-end time lost beyond the machine's noise (benchmarks/README.md, pipeline.py)
 CHUNK_PAGES = 800
 
 

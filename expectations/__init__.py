@@ -132,7 +132,7 @@ class Validator:
         return "_source" in self.__dict__
 
     def prepare(self) -> None:
-        """Import GX and build its context now (once per run; 4 to 6 s here), rather than in the first validate."""
+        """Import GX and build its context now (once per run; a large import), rather than in the first validate."""
         _ = self._source
 
     @cached_property

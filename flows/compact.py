@@ -8,8 +8,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.core.constants import DEFAULT_WAREHOUSE
+from newsflow.warehouse.locking import writer_lock
 from newsflow.warehouse.maintenance import CompactSummary, compact_lake
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 
 
 @task(name="compact-lake", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -31,7 +32,7 @@ def compact(
     logger = get_run_logger()
     store = Warehouse.at(warehouse, catalog)
     waiting = partial(logger.info, "waiting for the warehouse: %s is writing to it")
-    with store.writer_lock(timeout=lock_timeout, on_wait=waiting):
+    with writer_lock(store, timeout=lock_timeout, on_wait=waiting):
         summary = compact_task(store, keep_days)
     logger.info(
         "compacted %s: %d files -> %d, %d snapshots expired, %d files deleted",

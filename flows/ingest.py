@@ -38,21 +38,24 @@ from newsflow.core.schema import (
 from newsflow.drafting.batch import DraftedBatch, Stopwatch
 from newsflow.drafting.workers import Workers, rules_of
 from newsflow.expectations import ExpectationResult, Validation, Validator
+from newsflow.flows.prefect_api import handed_over
 from newsflow.report.run_report import write_run_report
-from newsflow.sources.pages import Listing, batched, discover, take_listing, unchanged_files
+from newsflow.sources.pages import Listing, batched, discover, file_stats
 from newsflow.transforms.pages import (
     KNOWN_SCHEMA,
     Parsed,
     rejected_by_validation,
     settle,
 )
-from newsflow.warehouse.store import DATA_DOCS, Warehouse
+from newsflow.warehouse.ledger import stamped, unchanged_files
+from newsflow.warehouse.locking import writer_lock
+from newsflow.warehouse.storage import DATA_DOCS, Warehouse
 from newsflow.warehouse.transaction import RunTransaction
 
 VALIDATED = ("pages", "articles", "entities", "weather_snapshots")
 # Settled batches are validated and landed together once they hold this many pages (and at the end of the run):
-# GX's cost is mostly per call (about 1.1 s for the four tables, plus 0.03 s per 1,000 pages). Memory sets the
-# limit: validating 8,000 pages' tables (20 MB) takes some 80 MB more while GX runs, 16,000 pages' 120 MB.
+# GX's cost is mostly per call (planning its expectations), hardly per row. Memory sets the limit: what GX holds
+# while it runs grows with the pages validated together (benchmarks/README.md, validation.py).
 VALIDATE_PAGES = 8_000
 
 
@@ -167,22 +170,28 @@ def ingest(
 
     A page file whose size and modification time match the ledger's stamp of it is skipped unread; `checksum`
     reads and hashes every file instead (an unchanged one is still skipped, by its hash). `catalog`: the
-    warehouse's DuckLake catalog (newsflow.warehouse.store.Warehouse.at). Started by
+    warehouse's DuckLake catalog (newsflow.warehouse.storage.Warehouse.at). Started by
     `newsflow run`, the flow takes the listing of the sources (refs and file stats) the command made while
     Prefect's server booted, unless it had to wait for the warehouse: then it lists them again."""
     logger = get_run_logger()
     store = Warehouse.at(warehouse, catalog)
-    listing = take_listing(sources)  # `newsflow run` listed the sources while Prefect's server booted
+    listing = _listing_handed_over(sources)
 
     def waiting(holder: str) -> None:
         nonlocal listing
         listing = None  # the sources are listed again once the warehouse is free: pages added meanwhile are in
         logger.info("waiting for the warehouse: %s is writing to it", holder)
 
-    with store.writer_lock(timeout=lock_timeout, on_wait=waiting), RunTransaction(store) as tx:
+    with writer_lock(store, timeout=lock_timeout, on_wait=waiting), RunTransaction(store) as tx:
         if tx.orphans_removed:
             logger.warning("removed %d data files of runs that never committed", tx.orphans_removed)
         return _ingest(tx, sources, listing, batch_size, profiles_dir, workers, full_refresh, in_flight, checksum)
+
+
+def _listing_handed_over(sources: list[str]) -> Listing | None:
+    """The listing of these sources `newsflow run` made while Prefect's server booted, if it made one."""
+    listing = handed_over("listing")
+    return listing if isinstance(listing, Listing) and listing.sources == tuple(sources) else None
 
 
 def with_runner(task_runner: TaskRunner) -> Flow:
@@ -213,8 +222,8 @@ def _ingest(
         stamps = tx.file_stamps()
         if full_refresh or checksum:
             unchanged: set[str] = set()
-        else:  # the listing's stats, taken while Prefect's server booted; else the stamped files are stat'ed now
-            unchanged = unchanged_files(refs, stamps, listing.stats() if listing else None)
+        else:  # the listing's stats, taken while Prefect's server booted; else the files are stat'ed now
+            unchanged = unchanged_files(refs, stamps, listing.stats() if listing else file_stats(stamped(refs, stamps)))
     summary = RunSummary(
         run_id=run_id,
         warehouse=store.location,
@@ -234,8 +243,8 @@ def _ingest(
     landing = Landing(tx, run_id, started, validator, summary, watch, known, stamps)
     batches = list(batched([ref for ref in refs if ref not in unchanged], batch_size))
     # Each batch's frames end in reference cycles (Prefect's and GX's objects) that only a full collection frees,
-    # so one runs after every batch. Frozen, the objects from before the batches (imports, Prefect's state: some
-    # 300,000) are left out of those collections, which scan only what the run made since (0.3 s each before).
+    # so one runs after every batch. Frozen, the objects from before the batches (imports, Prefect's state) are
+    # left out of those collections, which then scan only what the run made since instead of every object.
     gc.freeze()
     try:
         with Workers(workers or None, profiles_dir, known) as pool:

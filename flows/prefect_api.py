@@ -1,14 +1,14 @@
-"""Prefect's temporary local API server, started before Prefect is imported.
+"""The Prefect API a command's flow runs report to: the one place that starts, shares and stops it.
 
 With no PREFECT_API_URL, a flow run makes Prefect start a temporary server (`SubprocessASGIServer`) at its first
-API call: the process imports the server's code (some 2.5 s) and then waits for the server to boot (5 s or more),
-every run, doing nothing else. `newsflow run` instead starts the same server as a subprocess before it imports
-Prefect and the flows, so the server boots while the command loads, and the command never imports the server's
-code. `newsflow.flows.runners.shared_api` then waits for it to answer and points the run at it.
+API call: the process imports the server's code and then waits for the server to boot, every run, doing nothing
+else. `newsflow run` instead starts the same server as a subprocess (EarlyServer) before it imports Prefect and
+the flows, so the server boots while the command loads and checks its inputs. `prefect_api` then waits for it to
+answer, points the run at it, hands the flow what the command prepared for it (`handed_over`), and stops it.
 
-No Prefect import here: that is the point. The command line is the one Prefect 3 uses for its temporary server
-(uvicorn on `prefect.server.api.server:create_app` in ephemeral mode, no UI). Should a Prefect release change it
-so that the server does not come up, `shared_api` stops it and starts Prefect's own instead.
+No Prefect import at this module's top: that is the point. The command line is the one Prefect 3 uses for its
+temporary server (uvicorn on `prefect.server.api.server:create_app` in ephemeral mode, no UI). Should a Prefect
+release change it so that the server does not come up, `prefect_api` stops it and starts Prefect's own instead.
 
 The server runs this module as its main (`serve`), which stops it when the command ends however the command
 ends: a `newsflow run` stopped by SIGTERM or SIGKILL runs no atexit handler, and its server would run on.
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import importlib
 import importlib.util
+import logging
 import os
 import runpy
 import signal
@@ -28,15 +30,111 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 # what Prefect sets for its temporary server's process (prefect.server.api.server.SubprocessASGIServer)
 EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 # Block types are not registered at the server's boot (the environment can still ask for it): to see whether the
 # registry changed, Prefect imports every installed Prefect collection, and prefect-dask brings dask, distributed
-# and numpy, some 0.7 s of a 7-9 s boot. The runs use no blocks, and `prefect server start` registers them on the
+# and numpy, a good share of the boot. The runs use no blocks, and `prefect server start` registers them on the
 # same database. Migrations still run: they create a new machine's database.
 BOOT_DEFAULTS = {"PREFECT_API_BLOCKS_REGISTER_ON_START": "false", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"}
+# Modules a flow run imports on first use, after the server answers: Prefect's parameter serialisation (fastapi),
+# its task engine, and pyarrow (the catalog types an empty table through Arrow). Imported while the server boots.
+FIRST_USE_MODULES = ("fastapi.encoders", "prefect.task_engine", "pyarrow")
+# Prefect settings newsflow needs in every working directory (the user's own environment still wins):
+# no telemetry, and time for the temporary local API to create its database on a machine's first run.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_LOGGING_LOG_PRINTS": "true",
+}
+# What the command hands the flow it runs inside prefect_api: per context (a thread, a task), never process-wide
+_HANDOVER: ContextVar[dict[str, Any] | None] = ContextVar("newsflow_handover", default=None)
+
+
+def configure_prefect() -> None:
+    """Apply PREFECT_DEFAULTS where the environment does not set them; call before importing prefect."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+@contextmanager
+def prefect_api(early: EarlyServer | None = None, **handover: Any) -> Iterator[str]:
+    """The Prefect API the run reports to, for as long as the block lasts: the configured one (PREFECT_API_URL,
+    a profile), else a temporary server, stopped afterwards. `early` is one the command started before importing
+    Prefect; without it, or if it does not come up, Prefect's own starts here. `handover`: objects the command
+    prepared for the flow run inside the block (the listing of its sources), which it takes with handed_over.
+
+    The temporary server is shared by every task of the run: task runs on Dask workers report to the same API as
+    the flow (else Prefect would start a temporary server in each worker process, and the task runs would be lost
+    with it); its URL reaches the workers through the settings Prefect sends with every task. Yields the URL."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    token = _HANDOVER.set(dict(handover))
+    try:
+        configured = get_current_settings().api.url
+        if configured:
+            if early:
+                early.stop()
+            yield configured
+            return
+        timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
+        with ExitStack() as stack:
+            url = stack.enter_context(_temporary_server(early, timeout))
+            # no flow run heartbeats: they let a server that outlives a run mark it crashed, and this one stops
+            # with the run; the engine also waits for the heartbeat thread's sleep at the end of a run
+            stack.enter_context(temporary_settings({PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
+            yield url
+    finally:
+        _HANDOVER.reset(token)
+
+
+def handed_over(name: str) -> Any:
+    """What the command handed over under `name` for the flow run in its prefect_api block, once; None if
+    nothing was (a scheduled run, a flow called from Python, or taken already)."""
+    handover = _HANDOVER.get()
+    return handover.pop(name, None) if handover else None
+
+
+@contextmanager
+def _temporary_server(early: EarlyServer | None, timeout: float) -> Iterator[str]:
+    preload()
+    if early and early.wait(timeout):
+        url, stop = early.api_url, early.stop
+    else:
+        if early:
+            early.stop()
+            logging.getLogger(__name__).warning("the early temporary Prefect server did not start; Prefect's own will")
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        server.start(timeout=timeout)
+        url, stop = server.api_url, server.stop
+    try:
+        yield url
+    finally:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (APILogWorker, EventsWorker):
+            service.drain_all(timeout=5)  # the run's last logs and events reach the server before it stops
+        stop()
+
+
+def preload() -> None:
+    """Import FIRST_USE_MODULES now, while the temporary server boots and this process would only wait."""
+    for name in FIRST_USE_MODULES:
+        importlib.import_module(name)
 
 
 class EarlyServer:
@@ -64,7 +162,7 @@ class EarlyServer:
     @classmethod
     def start_if_needed(cls) -> EarlyServer | None:
         """A server, unless the environment names an API (PREFECT_API_URL) or forbids a temporary one. Prefect's
-        other sources of settings (profiles, prefect.toml) are read only once Prefect is imported: shared_api
+        other sources of settings (profiles, prefect.toml) are read only once Prefect is imported: prefect_api
         stops this server then if they name an API."""
         if os.environ.get("PREFECT_API_URL"):
             return None

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from prefect.schedules import Cron, Interval, Schedule
 
 from newsflow.core.constants import SEOUL
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 
 DEFAULT_CRON = "*/30 * * * *"
 DEFAULT_NAME = "newsflow-scheduled"

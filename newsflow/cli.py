@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from newsflow.core.constants import SEOUL
-from newsflow.core.settings import Settings, SettingsError, configure_prefect, load_settings
-from newsflow.flows.prefect_api import EarlyServer
+from newsflow.core.settings import Settings, SettingsError, load_settings
+from newsflow.flows.prefect_api import EarlyServer, configure_prefect, prefect_api
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 1, 2, 3
 app = typer.Typer(
@@ -72,7 +72,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _store(location: str, catalog: str | None = None) -> Any:
     """The Warehouse at a folder or URL, its storage checked: exit 2 with one line when the protocol is unknown,
     the catalog setting is wrong, the bucket does not exist or the credentials are refused."""
-    from newsflow.warehouse.store import Warehouse, WarehouseError
+    from newsflow.warehouse.storage import Warehouse, WarehouseError
 
     try:
         store = Warehouse.at(location, catalog)
@@ -103,12 +103,11 @@ def _check_environment() -> None:
     _settings()
 
 
-def _checked_inputs(sources: list[str], settings: Settings) -> Any:
-    """The run's warehouse, once it is reachable and the sources and layout profiles are checked (exit 2 with
-    one line otherwise)."""
+def _checked_inputs(sources: list[str], settings: Settings) -> tuple[Any, Any]:
+    """The run's warehouse, once it is reachable, and the listing of its sources, once they and the layout
+    profiles are checked (exit 2 with one line otherwise)."""
     store = _store(settings.warehouse, settings.catalog)
-    _check_sources(sources, settings, for_run=True)
-    return store
+    return store, _check_sources(sources, settings, for_run=True)
 
 
 @app.command()
@@ -168,13 +167,12 @@ def run(
     configure_prefect()
     early = EarlyServer.start_if_needed()  # boots while the inputs are checked and the flows load
     try:
-        store = _checked_inputs(sources, settings)
+        store, listing = _checked_inputs(sources, settings)
     except typer.Exit:
         if early:
             early.stop()
         raise
     from newsflow.flows.ingest import ingest, with_runner
-    from newsflow.flows.runners import shared_api
 
     processes = settings.workers
     flow, in_flight = ingest, 2
@@ -189,7 +187,7 @@ def run(
             raise _fail(f"cannot reach the Dask cluster at {address}: {exc}", EXIT_USAGE) from None
         flow = with_runner(dask)
     try:
-        with shared_api(early):
+        with prefect_api(early, listing=listing):
             summary = flow(
                 sources,
                 warehouse=store.location,
@@ -371,12 +369,13 @@ def compact(
     from newsflow.flows.compact import compact as compact_flow
 
     try:
-        summary = compact_flow(
-            warehouse=store.location,
-            catalog=str(store.catalog),
-            lock_timeout=settings.lock_timeout if wait is None else wait,
-            keep_days=keep_days,
-        )
+        with prefect_api():
+            summary = compact_flow(
+                warehouse=store.location,
+                catalog=str(store.catalog),
+                lock_timeout=settings.lock_timeout if wait is None else wait,
+                keep_days=keep_days,
+            )
     except Exception as exc:
         _fail_on_damage(exc, store, "compaction failed, the warehouse is unchanged: ")
         raise _fail(
@@ -503,14 +502,15 @@ def migrate(warehouse: WarehouseOption = None) -> None:
 
     Every table's rows, run ids included, land in one transaction; the old files are deleted only once it has
     committed with every row. Reports and Data Docs stay where they are."""
+    from newsflow.warehouse.locking import writer_lock
     from newsflow.warehouse.migrate import MigrationError
     from newsflow.warehouse.migrate import migrate as migrate_warehouse
-    from newsflow.warehouse.store import Warehouse, WarehouseError
+    from newsflow.warehouse.storage import Warehouse, WarehouseError
 
     settings = _settings(warehouse)
     try:
         store = Warehouse.at(settings.warehouse, settings.catalog)
-        with store.writer_lock(timeout=settings.lock_timeout):
+        with writer_lock(store, timeout=settings.lock_timeout):
             done = migrate_warehouse(store)
     except (MigrationError, WarehouseError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -547,7 +547,7 @@ def report(
     open_: Annotated[bool, typer.Option("--open", help="Open the report and the Data Docs in a web browser.")] = False,
 ) -> None:
     """Print where the latest run report (HTML) and the Great Expectations Data Docs are."""
-    from newsflow.warehouse.store import DATA_DOCS, REPORTS
+    from newsflow.warehouse.storage import DATA_DOCS, REPORTS
 
     store = _store(*_where(warehouse))
     latest, docs = store.url(REPORTS, "latest.html"), store.url(DATA_DOCS, "index.html")
@@ -606,23 +606,21 @@ def _scheduled(
     return schedule, parameters
 
 
-def _check_sources(sources: list[str], settings: Settings, for_run: bool = False) -> None:
+def _check_sources(sources: list[str], settings: Settings, for_run: bool = False) -> Any:
     """Exit 2 with one line when the warehouse is a file, a source is missing or a layout profile is wrong.
-    `for_run`: the listing of the sources is left for the run's flow (newsflow.sources.pages.Listing), which then need
-    not list them again."""
+    `for_run`: returns the listing of the sources (newsflow.sources.pages.Listing) for the run's flow, which then
+    need not list them again."""
     from newsflow.drafting.rules import ProfileError, load_layouts
     from newsflow.sources.pages import Listing, SourceError, discover
 
     if Path(settings.warehouse).exists() and not Path(settings.warehouse).is_dir():
         raise _fail(f"--warehouse {settings.warehouse} is a file, not a folder", EXIT_USAGE)
     try:
-        if for_run:
-            Listing(sources).leave_for_run()
-        else:
-            discover(sources)
+        listing = Listing(sources) if for_run else discover(sources)
         load_layouts([settings.profiles_dir] if settings.profiles_dir else [])
     except (SourceError, ProfileError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    return listing if for_run else None
 
 
 def _require_server(command: str) -> None:

@@ -24,7 +24,7 @@ from newsflow.core.constants import KST_FORMAT, SEOUL
 from newsflow.core.schema import TABLES
 from newsflow.expectations import ExpectationResult, Validation
 from newsflow.warehouse.catalog import queries
-from newsflow.warehouse.store import REPORTS, Warehouse
+from newsflow.warehouse.storage import REPORTS, Warehouse
 from newsflow.warehouse.verify import last_verification
 
 ASSETS = Path(__file__).parent / "assets"  # the page's style and chart script, inlined into every report

@@ -26,16 +26,6 @@ class Capture:
     file_mtime_ns: int | None = None
 
 
-def source_name(path: str) -> str:
-    """A path as the ledger records it: valid UTF-8 whatever the file system holds. A name with bytes that are not
-    UTF-8 (Python holds them as surrogate escapes) keeps them, losslessly, as `\\xNN` escapes."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return path
-
-
 def over_cap(what: str, cap: int) -> str:
     """Why a page over the size cap is refused: `what` is "page is", "page inflates to", ..."""
     return f"{what} more than {size_text(cap)}, the size cap (NEWSFLOW_MAX_PAGE_BYTES): not read further"

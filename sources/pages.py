@@ -29,7 +29,8 @@ from pathlib import Path
 import polars as pl
 from charset_normalizer import from_bytes
 
-from newsflow.sources.capture import Capture, SourceError, over_cap, source_name
+from newsflow.core.schema import source_name
+from newsflow.sources.capture import Capture, SourceError, over_cap
 from newsflow.sources.fetch import FetchLimits, fetch_all, is_url_list, read_url_list
 from newsflow.sources.warc import is_warc, read_records, record_offsets
 
@@ -42,8 +43,6 @@ __all__ = [
     "discover",
     "read_page",
     "read_pages",
-    "take_listing",
-    "unchanged_files",
 ]
 
 RAW_SCHEMA = pl.Schema(
@@ -374,33 +373,13 @@ def file_stats(refs: Iterable[str]) -> pl.DataFrame:
     )
 
 
-def unchanged_files(refs: Iterable[str], stamps: pl.DataFrame, stats: pl.DataFrame | None = None) -> set[str]:
-    """The page files among the refs whose size and modification time are still those the ledger recorded when
-    it read them (`stamps`: source, file_size, file_mtime_ns): unchanged, so a run skips them without opening
-    them, as rsync's quick check and git's index do. Archive records and URLs are never skipped this way.
-
-    `stats` are the refs' file_stats taken earlier (a Listing's); without them, the files the ledger has a stamp
-    for are stat'ed now (a URL, a record or a new file is not)."""
-    if stamps.is_empty():
-        return set()
-    refs = list(refs)
-    if stats is None:
-        stamped = set(stamps["source"].to_list())
-        stats = file_stats(ref for ref in refs if source_name(ref) in stamped)
-    same = set(stats.join(stamps, on=["source", "file_size", "file_mtime_ns"], how="semi")["source"].to_list())
-    return {ref for ref in refs if source_name(ref) in same}
-
-
-_LEFT_FOR_RUN: dict[tuple[str, ...], Listing] = {}  # at most one: what `newsflow run` listed, for its flow
-
-
 class Listing:
     """The refs of the pages the sources name, listed now (discover), and the file_stats of the page files among
     them, taken in a thread that starts now (stats() waits for it).
 
     `newsflow run` lists its sources when it checks them, before it waits for Prefect's temporary server to boot,
-    and leaves the listing for its flow (take_listing): an unchanged re-run of 100,000 files then finds the
-    listing and the stats (1.3 s) at hand when its flow begins."""
+    and hands the listing to its flow (newsflow.flows.prefect_api.handed_over): an unchanged re-run of a large
+    folder then finds the listing and the stats at hand when its flow begins."""
 
     def __init__(self, sources: Iterable[str]) -> None:
         self.sources = tuple(sources)
@@ -418,18 +397,6 @@ class Listing:
         """file_stats of the refs, as they were when listed."""
         return self._stats.result()
 
-    def leave_for_run(self) -> Listing:
-        """Leave this listing for the flow of the run over the same sources in this process (take_listing)."""
-        _LEFT_FOR_RUN.clear()
-        _LEFT_FOR_RUN[self.sources] = self
-        return self
-
-
-def take_listing(sources: Iterable[str]) -> Listing | None:
-    """The listing the command line left for a run over these sources in this process, once; None if there is
-    none (a scheduled run, a flow called from Python)."""
-    return _LEFT_FOR_RUN.pop(tuple(sources), None)
-
 
 def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
     """One raw page row (see RAW_SCHEMA) of a capture.
@@ -439,7 +406,8 @@ def page_row(capture: Capture, skip: Container[str] = frozenset()) -> dict:
     failure and fetches the URL again, while an unchanged page fetched before is skipped. Errors found in the
     input itself (a 404 stored in an archive, a URL of another scheme) keep a stable page_id: they are not
     going to change. A page whose page_id is in `skip` (one already in the ledger) is not decoded: the caller
-    drops it, so a page skipped by its hash costs reading and hashing only (unchanged_files spares even that)."""
+    drops it, so a page skipped by its hash costs reading and hashing only (the quick check of
+    newsflow.warehouse.ledger.unchanged_files spares even that)."""
     content_hash = hashlib.sha256(capture.data).hexdigest()
     identity = "\0".join(p for p in (capture.source, content_hash, capture.attempt) if p is not None)
     page_id = hashlib.sha256(identity.encode()).hexdigest()[:16]

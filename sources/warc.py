@@ -14,7 +14,8 @@ from typing import BinaryIO
 from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from newsflow.sources.capture import Capture, over_cap, source_name
+from newsflow.core.schema import source_name
+from newsflow.sources.capture import Capture, over_cap
 
 WARC_MAGIC = b"WARC/"
 GZIP_MAGIC = b"\x1f\x8b"

@@ -71,7 +71,7 @@ def seed_path() -> Path:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A throwaway Prefect API (temporary SQLite database) for the tests that run real flows."""
-    from newsflow.core.settings import configure_prefect
+    from newsflow.flows.prefect_api import configure_prefect
 
     configure_prefect()
     from prefect.testing.utilities import prefect_test_harness

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from newsflow.cli import EXIT_USAGE, app
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import DERIVED_VIEWS, query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

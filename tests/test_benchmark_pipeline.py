@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from benchmarks import pipeline
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 30

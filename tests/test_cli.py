@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsflow.cli import app
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
 
 runner = CliRunner()

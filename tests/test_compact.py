@@ -15,7 +15,7 @@ import pytest
 from newsflow.flows.compact import compact
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query, snapshots
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

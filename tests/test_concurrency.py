@@ -11,7 +11,8 @@ import pytest
 
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.locking import writer_lock
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +48,7 @@ def test_two_runs_at_once_take_turns_and_land_each_page_once(api_url, tmp_path):
 
 def test_a_run_that_cannot_get_the_warehouse_says_who_has_it(api_url, tmp_path):
     store = Warehouse.at(tmp_path / "wh")
-    with store.writer_lock():
+    with writer_lock(store):
         run = start("run", str(EXAMPLES), "--warehouse", str(store.root), "--wait", "1", api_url=api_url)
         output = run.communicate(timeout=300)[0]
     assert run.returncode == 1
@@ -63,7 +64,7 @@ def test_a_run_that_waited_for_the_warehouse_lists_its_sources_again(api_url, tm
     pages = sorted(EXAMPLES.glob("*.txt"))[:3]
     for page in pages[:2]:
         (folder / page.name).write_bytes(page.read_bytes())
-    with store.writer_lock():
+    with writer_lock(store):
         run = start("run", str(folder), "--warehouse", str(store.root), api_url=api_url)
         for line in run.stdout:
             if "waiting for the warehouse" in line:

@@ -17,7 +17,7 @@ import pytest
 from newsflow.core.faults import POINTS
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

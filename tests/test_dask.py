@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from newsflow.core.schema import RUNS, TABLES
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ from newsflow.flows.ingest import ingest
 from newsflow.sources.fetch import FetchLimits, fetch, fetch_all, read_url_list
 from newsflow.sources.pages import RefKind, discover, read_pages, ref_kind
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 PAGE = (EXAMPLES / "05_wire_agency.txt").read_bytes()

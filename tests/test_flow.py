@@ -13,7 +13,7 @@ from newsflow.core.schema import TABLES
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import DERIVED_VIEWS, query
 from newsflow.warehouse.lake import attach_sql
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES, EXPECTED, aged
 
 pytestmark = pytest.mark.e2e

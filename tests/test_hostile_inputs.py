@@ -18,7 +18,7 @@ from newsflow.cli import app
 from newsflow.flows.ingest import IncompleteRun, RunSummary, _check_every_page_is_accounted_for, ingest
 from newsflow.sources.pages import MAX_HTML_ELEMENTS, batched, decode, discover, read_pages
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 from tests.test_inputs import http_response, warc_record, write_warc
 

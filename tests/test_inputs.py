@@ -24,7 +24,7 @@ from newsflow.cli import app
 from newsflow.flows.ingest import ingest
 from newsflow.sources.pages import Decoded, decode, discover, read_pages
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 ARTICLE_TEXT = (EXAMPLES / "01_biz_economy.txt").read_bytes()  # header date 2024-07-02, no URL of its own

@@ -15,7 +15,8 @@ from newsflow.core.schema import RUNS, Table
 from newsflow.warehouse import catalog
 from newsflow.warehouse.catalog import ensure_catalog, query, snapshots
 from newsflow.warehouse.lake import attach_sql
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.locking import writer_lock
+from newsflow.warehouse.storage import Warehouse
 from newsflow.warehouse.transaction import RunTransaction
 
 
@@ -25,7 +26,7 @@ def run_row(run_id: str, started: datetime) -> pl.DataFrame:
 
 
 def commit_run(store: Warehouse, run_id: str, day: int) -> int:
-    with store.writer_lock(), RunTransaction(store) as tx:
+    with writer_lock(store), RunTransaction(store) as tx:
         return tx.commit(run_id, run_row(run_id, datetime(2024, 1, day, tzinfo=UTC)))
 
 
@@ -52,7 +53,7 @@ def test_a_column_added_to_the_schema_later_reads_as_null_in_older_rows(tmp_path
     store = Warehouse.at(tmp_path / "wh")
     older = Table(RUNS.name, RUNS.key, tuple(c for c in RUNS.columns if c.name != "full_refresh"), RUNS.description)
     monkeypatch.setitem(catalog.TABLES, RUNS.name, older)
-    with store.writer_lock(), RunTransaction(store) as tx:  # a warehouse made before full_refresh existed
+    with writer_lock(store), RunTransaction(store) as tx:  # a warehouse made before full_refresh existed
         tx.con.execute(
             "INSERT INTO landed.runs (run_id, started_at, finished_at) VALUES ('old', '2024-01-01 00:00:00+00', "
             "'2024-01-01 00:00:00+00')"
@@ -76,7 +77,7 @@ def test_a_column_added_to_the_schema_later_reads_as_null_in_older_rows(tmp_path
 def test_a_reader_sees_each_commit_and_never_what_is_not_committed(tmp_path):
     store = Warehouse.at(tmp_path / "wh")
     commit_run(store, "one", 1)
-    with store.connect(read_only=True) as reader, store.writer_lock(), RunTransaction(store) as tx:
+    with store.connect(read_only=True) as reader, writer_lock(store), RunTransaction(store) as tx:
         tx.insert(
             {
                 "stamps": pl.DataFrame(
@@ -103,7 +104,7 @@ def test_a_transaction_left_without_commit_leaves_the_previous_snapshot_and_no_f
             "file_mtime_ns": [1] * 50,
         }
     )
-    with pytest.raises(RuntimeError), store.writer_lock(), RunTransaction(store) as tx:
+    with pytest.raises(RuntimeError), writer_lock(store), RunTransaction(store) as tx:
         tx.insert({"stamps": rows})  # more rows than DuckLake inlines: a Parquet file is written
         raise RuntimeError("the run crashed")
     assert query(store, "SELECT count(*) FROM stamps").item() == 0

@@ -14,7 +14,7 @@ from newsflow.cli import app
 from newsflow.core.schema import RUNS, TABLES
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

@@ -26,8 +26,8 @@ from newsflow.cli import app
 from newsflow.core.schema import TABLES
 from newsflow.warehouse.catalog import query
 from newsflow.warehouse.lake import LAKE, Catalog
-from newsflow.warehouse.store import LANDED as LANDED_SCHEMA
-from newsflow.warehouse.store import Warehouse, WarehouseError
+from newsflow.warehouse.storage import LANDED as LANDED_SCHEMA
+from newsflow.warehouse.storage import Warehouse, WarehouseError
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

@@ -28,7 +28,8 @@ from newsflow.core.schema import RUNS
 from newsflow.flows.compact import compact
 from newsflow.flows.ingest import RunSummary, ingest
 from newsflow.warehouse.catalog import query, snapshots
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.locking import writer_lock
+from newsflow.warehouse.storage import Warehouse
 from newsflow.warehouse.transaction import RunTransaction
 from tests.conftest import EXAMPLES
 
@@ -205,9 +206,9 @@ def test_newsflow_sql_answers_from_the_postgres_catalog_and_compact_keeps_every_
 
 def test_a_reader_keeps_querying_while_a_writer_holds_its_transaction_open(postgres, tmp_path):
     store = Warehouse.at(tmp_path / "wh", catalog=postgres("reader"))
-    with store.writer_lock(), RunTransaction(store) as tx:
+    with writer_lock(store), RunTransaction(store) as tx:
         tx.commit("one", run_row("one", 1))
-    with store.writer_lock(), RunTransaction(store) as tx:
+    with writer_lock(store), RunTransaction(store) as tx:
         tx.insert(stamp("two", "/a"))
         with store.connect(read_only=True) as reader:  # opened while the transaction is open
             assert reader.execute("SELECT count(*) FROM stamps").fetchone()[0] == 0

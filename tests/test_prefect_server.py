@@ -81,11 +81,11 @@ def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_pat
 def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_harness):
     from prefect.settings import PREFECT_API_URL, get_current_settings
 
-    from newsflow.flows.runners import shared_api
+    from newsflow.flows.prefect_api import prefect_api
 
     early = EarlyServer()
     process = early.process
-    with shared_api(early) as url:
+    with prefect_api(early) as url:
         assert url == PREFECT_API_URL.value() != early.api_url
         assert early.process is None
         # a server that outlives the run: its flow runs keep their heartbeats (Prefect's default)
@@ -93,16 +93,29 @@ def test_the_early_server_is_stopped_unused_when_settings_name_an_api(prefect_ha
     assert process.poll() is not None
 
 
+def test_the_command_hands_its_flow_what_it_prepared_once_and_only_inside_the_block(prefect_harness):
+    from newsflow.flows.prefect_api import handed_over, prefect_api
+
+    listing = object()
+    assert handed_over("listing") is None
+    with prefect_api(None, listing=listing):
+        assert handed_over("listing") is listing
+        assert handed_over("listing") is None  # taken once: a second flow run in the block lists again
+    with prefect_api(None, listing=listing):
+        pass
+    assert handed_over("listing") is None  # nothing outlives its block
+
+
 def test_what_a_flow_run_loads_on_first_use_is_loaded_while_the_server_boots():
     """The command's own imports do not load FIRST_USE_MODULES (else preloading them would be pointless), and
     `preload` does (each still exists in the installed versions)."""
-    from newsflow.flows.runners import FIRST_USE_MODULES
+    from newsflow.flows.prefect_api import FIRST_USE_MODULES
 
     script = textwrap.dedent(
         """
         import sys
         import newsflow.cli, newsflow.flows.ingest
-        from newsflow.flows.runners import FIRST_USE_MODULES, preload
+        from newsflow.flows.prefect_api import FIRST_USE_MODULES, preload
         print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
         preload()
         print(sorted(m for m in FIRST_USE_MODULES if m in sys.modules))
@@ -133,12 +146,11 @@ def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
 def test_prefects_own_server_stands_in_when_the_early_one_does_not_come_up():
     script = textwrap.dedent(
         """
-        from newsflow.flows.prefect_api import EarlyServer
-        from newsflow.flows.runners import shared_api
+        from newsflow.flows.prefect_api import EarlyServer, prefect_api
         early = EarlyServer()
         early.process.kill()  # as if a Prefect release changed how its server starts
         early.process.wait()
-        with shared_api(early) as url:
+        with prefect_api(early) as url:
             import httpx
             from prefect.settings import get_current_settings
             assert url != early.api_url and early.process is None

@@ -17,8 +17,9 @@ import pytest
 from newsflow.core.schema import RUNS
 from newsflow.warehouse.catalog import ReadOnlyError, query
 from newsflow.warehouse.lake import LAKE, extension_file
+from newsflow.warehouse.locking import writer_lock
 from newsflow.warehouse.maintenance import compact_lake
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from newsflow.warehouse.transaction import RunTransaction
 
 
@@ -31,7 +32,7 @@ def lake(tmp_path_factory) -> Warehouse:
         [{c: None for c in RUNS.column_names} | {"run_id": f"r{i}", "started_at": started} for i in range(3)],
         schema_overrides={"started_at": pl.Datetime("us", "UTC")},
     )
-    with store.writer_lock(), RunTransaction(store) as tx:
+    with writer_lock(store), RunTransaction(store) as tx:
         tx.insert_runs(RUNS.conform(rows))
         tx.commit_as("test", {})
     compact_lake(store, keep_days=30)  # inlined rows go to a data file

@@ -19,7 +19,7 @@ from newsflow.cli import app
 from newsflow.flows.ingest import ingest
 from newsflow.report.run_report import LATEST_WEATHER_SQL, gather, verified_text
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e

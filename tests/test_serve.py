@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from newsflow.cli import app
 from newsflow.flows.schedule import ingest_parameters, ingest_schedule
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 PREFECT = shutil.which("prefect", path=str(Path(sys.executable).parent)) or shutil.which("prefect")

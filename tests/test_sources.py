@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 
-import polars as pl
 import pytest
 
 from newsflow.sources.pages import (
@@ -15,9 +14,8 @@ from newsflow.sources.pages import (
     file_stats,
     read_page,
     read_pages,
-    take_listing,
-    unchanged_files,
 )
+from newsflow.warehouse.ledger import unchanged_files
 from tests.conftest import aged
 
 KOREAN = "2024년 06월 14일 금요일\n등록 2024.06.13 09:05\n기자"
@@ -114,22 +112,6 @@ def test_a_file_is_stamped_as_read_unless_it_changed_moments_before(tmp_path):
     assert rows.select("file_size", "file_mtime_ns").rows() == [(size, then), (None, None), (None, None)]
 
 
-def test_unchanged_files_are_those_whose_size_and_time_match_their_stamp(tmp_path):
-    same, rewritten, touched = (tmp_path / f"{name}.txt" for name in ("same", "rewritten", "touched"))
-    for path in (same, rewritten, touched):
-        path.write_text(KOREAN, encoding="utf-8")
-        aged(path, 120)
-    stamps = read_pages([str(same), str(rewritten), str(touched)]).select("source", "file_size", "file_mtime_ns")
-    rewritten.write_text(KOREAN[::-1], encoding="utf-8")  # other bytes of the same size, a new time
-    aged(touched, 30)  # same bytes, another time: read again (and then skipped by its hash)
-    refs = [str(same), str(rewritten), str(touched), str(tmp_path / "gone.txt"), "https://a.example/1"]
-    assert unchanged_files(refs, stamps) == {str(same)}
-    assert unchanged_files(refs, stamps, file_stats(refs)) == {str(same)}  # stats taken beforehand, as a Listing's
-    assert file_stats(refs)["source"].to_list() == [str(same), str(rewritten), str(touched)]  # no URL, nothing gone
-    assert unchanged_files(refs, stamps.clear()) == set()
-    assert unchanged_files(refs, stamps.with_columns(file_mtime_ns=pl.lit(None, pl.Int64)).drop_nulls()) == set()
-
-
 def test_a_listing_holds_the_refs_and_the_file_stats_of_the_moment_it_was_made(tmp_path):
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
     for path in (first, second):
@@ -142,12 +124,6 @@ def test_a_listing_holds_the_refs_and_the_file_stats_of_the_moment_it_was_made(t
     assert listing.stats().rows() == [(str(first), size, times[0]), (str(second), size, times[1])]
     second.write_text(KOREAN + "\n", encoding="utf-8")  # changed after the listing: the listing does not see it
     assert unchanged_files(listing.refs, stamps, listing.stats()) == {str(first), str(second)}
-    assert unchanged_files(listing.refs, stamps) == {str(first)}  # stat'ed now
-    # left for the run over the same sources, taken once
-    assert take_listing([str(tmp_path)]) is None
-    assert listing.leave_for_run() is listing
-    assert take_listing([str(tmp_path / "other")]) is None
-    assert take_listing([str(tmp_path)]) is listing
-    assert take_listing([str(tmp_path)]) is None
+    assert unchanged_files(listing.refs, stamps, file_stats(listing.refs)) == {str(first)}  # stat'ed now
     with pytest.raises(SourceError, match="source not found"):
         Listing([str(tmp_path / "nowhere")])

@@ -14,9 +14,11 @@ import pytest
 
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query
+from newsflow.warehouse.checksums import file_digest, lake_files
+from newsflow.warehouse.locking import writer_lock
 from newsflow.warehouse.maintenance import compact_lake
-from newsflow.warehouse.store import Warehouse
-from newsflow.warehouse.transaction import RunTransaction, file_digest, lake_files
+from newsflow.warehouse.storage import Warehouse
+from newsflow.warehouse.transaction import RunTransaction
 from newsflow.warehouse.verify import (
     CHECKSUM_DIFFERS,
     SIZE_DIFFERS,
@@ -93,10 +95,10 @@ def test_every_file_of_a_run_and_of_a_compaction_is_recorded_and_verifies(clean,
         {"source": [f"/s/{i}" for i in range(40)], "page_id": "p", "file_size": 1, "file_mtime_ns": 1}
     )
     for run in ("one", "two"):  # two files of 40 rows and two runs rows inline: something to flush and to merge
-        with store.writer_lock(), RunTransaction(store) as tx:
+        with writer_lock(store), RunTransaction(store) as tx:
             tx.insert({"stamps": stamps.with_columns(run_id=pl.lit(run), file_mtime_ns=1)})
             tx.commit_as("test", {"run_id": run})
-    with store.writer_lock():
+    with writer_lock(store):
         summary = compact_lake(store, keep_days=0)
     assert summary.files_recorded > 0 and summary.files_deleted > 0
     after = verify_warehouse(store)

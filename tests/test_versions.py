@@ -12,7 +12,7 @@ import pytest
 import newsflow.sources.pages
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import query
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES, aged
 
 pytestmark = pytest.mark.e2e

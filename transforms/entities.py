@@ -365,9 +365,9 @@ def _mentions_of(text: str, seq: Sequence[Unit], lexicon: Lexicon) -> list[Menti
     return _without_overlaps(found)
 
 
-# the frames of morphemes and units are built for at most this many texts at a time: for the 1,300 texts (bodies
-# and captions) of a worker's 667-page chunk they peaked 117 to 160 MB above the worker's resting size in one call,
-# 30 to 60 MB in calls of 250 (four alternating rounds), for 0.1 to 0.3 s more CPU per 2,000 articles
+# the frames of morphemes and units are built for at most this many texts at a time: built for all the texts of a
+# worker's chunk at once they are what raises the worker's peak memory, and calls of this size keep that peak a
+# fraction of it for a little more CPU (benchmarks/README.md, pipeline.py)
 TEXTS_PER_CALL = 250
 
 

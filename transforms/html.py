@@ -77,7 +77,7 @@ def visible_text(tree: HTMLTree) -> str:
 @lru_cache(maxsize=2)
 def _body_extractor(fast: bool = True) -> Any:
     """trafilatura's options, built once: building them per page reads its config file's settings each time.
-    fast: its own algorithm alone; else also its fallbacks (readability, jusText), about twice the time."""
+    fast: its own algorithm alone; else also its fallbacks (readability, jusText), which extract the page again."""
     from trafilatura.settings import Extractor
 
     return Extractor(output_format="python", fast=fast, comments=False, tables=False, with_metadata=False)

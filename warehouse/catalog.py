@@ -20,15 +20,15 @@ import duckdb
 import polars as pl
 
 from newsflow.core.constants import SEOUL
-from newsflow.core.schema import ARTICLES, ENTITIES, TABLES, Table
-from newsflow.profiles import STATIONS
+from newsflow.core.schema import ARTICLES, ENTITIES, STATIONS, TABLES, Table
+from newsflow.profiles import STATIONS as STATIONS_CSV
 from newsflow.warehouse.lake import LAKE, quote
-from newsflow.warehouse.store import LANDED, Warehouse, has_table
+from newsflow.warehouse.storage import LANDED, Warehouse, has_table
 
 SESSION_TIMEZONE = SEOUL
 BUILT_FROM = "catalog_built_from"  # a landed table: the fingerprint of the statements that made tables and views
 COMPRESSION = "zstd"  # of the lake's Parquet files: about half the bytes of DuckDB's default, snappy
-WRITER = "writer"  # a landed table of one row that every run replaces: two runs at once conflict on it
+WRITER = "writer"  # a landed table of one row every run replaces, so two runs at once conflict (locking.claim_writer)
 VIEWS_DIR = Path(__file__).parent / "views"
 DERIVED_VIEWS = (
     "stations",
@@ -113,11 +113,24 @@ def _table_statements(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]
     return statements
 
 
+def _load_stations(con: duckdb.DuckDBPyConnection) -> None:
+    """The station table (newsflow.core.schema.STATIONS) from the CSV shipped in profiles/, with its descriptions."""
+    target = f"{LANDED}.{STATIONS.name}"
+    columns = ", ".join(f"{quote(name)}: {quote(kind)}" for name, kind in _column_types(STATIONS))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv({quote(str(STATIONS_CSV))}, header = true, "
+        f"columns = {{{columns}}})"
+    )
+    con.execute(f"COMMENT ON TABLE {target} IS {quote(STATIONS.description)}")
+    for column in STATIONS.columns:
+        con.execute(f'COMMENT ON COLUMN {target}."{column.name}" IS {quote(column.description)}')
+
+
 def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring the lake's tables, station table and views up to what this newsflow declares, in the caller's
     transaction; does nothing (and adds no snapshot) when they already are. True when something changed."""
     views = view_statements()
-    stations = STATIONS.read_bytes()
+    stations = STATIONS_CSV.read_bytes()
     fingerprint = hashlib.sha256(
         "\n;\n".join([duckdb.__version__, *views, hashlib.sha256(stations).hexdigest()]).encode()
     ).hexdigest()
@@ -135,26 +148,13 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     for statement in statements:
         con.execute(statement)
-    con.execute(
-        f"CREATE OR REPLACE TABLE {LANDED}.stations AS SELECT * FROM read_csv({quote(str(STATIONS))}, header = true, "
-        "columns = {'station': 'VARCHAR', 'region': 'VARCHAR', 'latitude': 'DOUBLE', 'longitude': 'DOUBLE', "
-        "'aliases': 'VARCHAR'})"
-    )
-    con.execute(f"COMMENT ON TABLE {LANDED}.stations IS 'Weather stations shipped with newsflow.'")
+    _load_stations(con)
     for statement in views:
         con.execute(statement)
     con.execute(
         f"CREATE OR REPLACE TABLE {LANDED}.{BUILT_FROM} AS SELECT ? AS fingerprint, now() AS built_at", [fingerprint]
     )
     return True
-
-
-def claim_writer(con: duckdb.DuckDBPyConnection, holder: str) -> None:
-    """Replace the writer row in the caller's transaction: of two runs whose transactions overlap (writers on
-    two machines sharing a catalog), DuckLake refuses the second commit, as both deleted from one table. Appends
-    alone never conflict in DuckLake, so without this both would land the same new pages."""
-    con.execute(f"DELETE FROM {LANDED}.{WRITER}")
-    con.execute(f"INSERT INTO {LANDED}.{WRITER} VALUES (?, now())", [holder])
 
 
 def _option(con: duckdb.DuckDBPyConnection, name: str) -> str | None:

@@ -20,6 +20,7 @@ load an extension or undo any of this.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ import duckdb
 from fsspec import AbstractFileSystem
 
 if TYPE_CHECKING:
-    from newsflow.warehouse.store import Warehouse
+    from newsflow.warehouse.storage import Warehouse
 
 LAKE = "lake"  # the name the warehouse's DuckLake is attached under on newsflow's connections
 DATA = "data"  # the folder of the Parquet data files, under the warehouse's location
@@ -219,3 +220,10 @@ def attach_sql(store: Warehouse, alias: str = "news") -> str:
     load = " ".join(f"LOAD {quote(str(extension_file(name)))};" for name in extensions)
     options = f"DATA_PATH {quote(store.url(DATA) + '/')}, OVERRIDE_DATA_PATH true, READ_ONLY"
     return f"{load}\nATTACH {quote('ducklake:' + str(store.catalog))} AS {alias} ({options});\n"
+
+
+def set_commit_message(con: duckdb.DuckDBPyConnection, kind: str, info: dict[str, object], message: str | None) -> None:
+    """Name the snapshot the open transaction will commit: its message, and `kind` and `info` as its JSON extra
+    info (what newsflow.warehouse.catalog.snapshots reads)."""
+    call = f"CALL {LAKE}.set_commit_message('newsflow', ?, extra_info => ?)"
+    con.execute(call, [message or kind, json.dumps({**info, "kind": kind})])

@@ -1,7 +1,7 @@
 """Keeping a warehouse's lake small and quick: DuckLake's own maintenance functions, in the order they need.
 
 1. `ducklake_flush_inlined_data`: rows small writes left inline in the catalog go to Parquet files (every table
-   but `checksums`, whose rows stay in the catalog: see newsflow.warehouse.transaction).
+   but `checksums`, whose rows stay in the catalog: see newsflow.warehouse.checksums).
 2. `ducklake_merge_adjacent_files`: the small files of many runs become a few per table partition; the old
    files stay until no snapshot refers to them, so time travel still reads them.
 3. `ducklake_expire_snapshots`: snapshots older than the retention are dropped (never the latest).
@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from newsflow.warehouse.checksums import CHECKSUMS, checksummed_step, ensure_checksums_table
 from newsflow.warehouse.lake import LAKE
-from newsflow.warehouse.store import LANDED, Warehouse, landed_tables
-from newsflow.warehouse.transaction import CHECKSUMS, checksummed_step, ensure_checksums_table
+from newsflow.warehouse.storage import LANDED, Warehouse, landed_tables
 
 
 @dataclass

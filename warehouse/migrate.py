@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from newsflow.core.schema import RUNS, TABLES
-from newsflow.warehouse.store import Warehouse
+from newsflow.warehouse.storage import Warehouse
 from newsflow.warehouse.transaction import RunTransaction
 
 OLD_CATALOG = "warehouse.duckdb"

@@ -3,7 +3,7 @@ one line, and repairing a warehouse so that a damaged file loses nothing silentl
 
 `verify_warehouse` reads every data and delete file that any snapshot of the lake still uses: it must exist,
 have the size DuckLake recorded, and the SHA-256 the writing transaction recorded in `landed.checksums` (see
-newsflow.warehouse.transaction). Files of a warehouse written before checksums existed are "unrecorded"; they can be
+newsflow.warehouse.checksums). Files of a warehouse written before checksums existed are "unrecorded"; they can be
 hashed and recorded on request. Each verification is appended to `<warehouse>/reports/verifications.json`.
 
 `repair_warehouse` drops each damaged file from its table in one new snapshot (DuckLake 1.5 cannot drop a data
@@ -26,13 +26,9 @@ import duckdb
 
 from newsflow.core.schema import ARTICLES, ENTITIES, PAGES, QUARANTINE, STAMPS, WEATHER_SNAPSHOTS
 from newsflow.warehouse.catalog import PARTITIONS
-from newsflow.warehouse.lake import DATA, LAKE, quote
-from newsflow.warehouse.maintenance import flush_statements
-from newsflow.warehouse.store import LANDED, REPORTS, Warehouse, has_table
-from newsflow.warehouse.transaction import (
+from newsflow.warehouse.checksums import (
     CHECKSUMS,
     LakeFile,
-    RunTransaction,
     checksummed_step,
     data_relative,
     file_digest,
@@ -40,6 +36,11 @@ from newsflow.warehouse.transaction import (
     lake_files,
     storage_key,
 )
+from newsflow.warehouse.lake import DATA, LAKE, quote
+from newsflow.warehouse.locking import writer_lock
+from newsflow.warehouse.maintenance import flush_statements
+from newsflow.warehouse.storage import LANDED, REPORTS, Warehouse, has_table
+from newsflow.warehouse.transaction import RunTransaction
 
 MISSING, SIZE_DIFFERS, CHECKSUM_DIFFERS, NOT_PARQUET, UNRECORDED = (
     "missing",
@@ -157,7 +158,7 @@ def verify_warehouse(
             used = {warehouse_path(f.path) for f in lake_files(store, con)}
         result.problems = [p for p in result.problems if p.problem != MISSING or p.path in used]
     if to_record:
-        with store.writer_lock(timeout=lock_timeout), RunTransaction(store) as tx:
+        with writer_lock(store, timeout=lock_timeout), RunTransaction(store) as tx:
             assert tx.con is not None
             result.recorded = insert_checksums(tx.con, to_record)
             tx.commit_as("verify", {"recorded": result.recorded}, f"checksums of {result.recorded} files recorded")
@@ -395,7 +396,7 @@ def repair_warehouse(store: Warehouse, found: VerifyResult | None = None, lock_t
     damaged = {p.path: p for p in found.damaged}
     if not damaged:
         return result
-    with store.writer_lock(timeout=lock_timeout):
+    with writer_lock(store, timeout=lock_timeout):
         with store.connect() as con:
             files = [f for f in lake_files(store, con) if warehouse_path(f.path) in damaged]
             tables = sorted({f.table for f in files if f.current})

@@ -205,7 +205,34 @@ RUNS = Table(
     ),
 )
 
+# Not one of the tables runs write: the reference table each catalog build loads from profiles/stations.csv.
+STATIONS = Table(
+    "stations",
+    key=("station",),
+    description=(
+        "Weather stations (KMA ASOS and a few others): the station table shipped with newsflow "
+        "(profiles/stations.csv), loaded into the lake as it is; weather readings name their station by it."
+    ),
+    columns=(
+        Column("station", pl.String, "The KMA's station name (강진군, 울릉도, ...).", nullable=False),
+        Column("region", pl.String, "Its 시/도 (서울특별시, 경기도, ... 제주특별자치도).", nullable=False),
+        Column("latitude", pl.Float64, "Latitude in decimal degrees (WGS84), to about 0.01°.", nullable=False),
+        Column("longitude", pl.Float64, "Longitude in decimal degrees (WGS84), to about 0.01°.", nullable=False),
+        Column("aliases", pl.String, "Other names weather widgets print for the station, '|'-separated; or null."),
+    ),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (PAGES, ARTICLES, ENTITIES, WEATHER_SNAPSHOTS, QUARANTINE, STAMPS, RUNS)}
+
+
+def source_name(path: str) -> str:
+    """A path as the ledger records it: valid UTF-8 whatever the file system holds. A name with bytes that are not
+    UTF-8 (Python holds them as surrogate escapes) keeps them, losslessly, as `\\xNN` escapes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
 
 
 def version_keys() -> pl.Expr:

@@ -6,7 +6,6 @@ SettingsError whose one line names the setting, the value and what it may be.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,13 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from newsflow.core.constants import DEFAULT_WAREHOUSE
 
 ENV_PREFIX = "NEWSFLOW_"
-# Prefect settings newsflow needs in every working directory (the user's own environment still wins):
-# no telemetry, and time for the temporary local API to create its database on a machine's first run.
-PREFECT_DEFAULTS = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_LOGGING_LOG_PRINTS": "true",
-}
 
 
 class Settings(BaseSettings):
@@ -87,9 +79,3 @@ def allowed_values(field: Any) -> str:
     if low and low.startswith("at least") and high is not None:
         return f"{noun} from {low.removeprefix('at least ')} to {high}"
     return " ".join(part for part in (noun, low, high and f"at most {high}") if part)
-
-
-def configure_prefect() -> None:
-    """Apply PREFECT_DEFAULTS where the environment does not set them; call before importing prefect."""
-    for name, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(name, value)

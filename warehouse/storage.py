@@ -1,18 +1,16 @@
-"""One warehouse: where it is (a local folder or an s3:// URL), its DuckLake catalog, its writer lock, its files.
+"""One warehouse's storage: where it is (a local folder or an s3:// URL), its DuckLake catalog, its files.
 
 The tables live in the warehouse's DuckLake (newsflow.warehouse.lake: Parquet data files under `data/`, the catalog
 database beside them); runs write them through newsflow.warehouse.transaction, people read them through
-newsflow.warehouse.catalog. This module owns the location itself: reaching the storage, the lock that lets one run write
-at a time, newsflow's own reads of the tables, and the report files published beside the data.
+newsflow.warehouse.catalog. This module owns the location itself: reaching the storage, newsflow's own reads of the
+landed tables, and the report files published beside the data. The writer lock is newsflow.warehouse.locking, the
+ledger of pages already seen newsflow.warehouse.ledger, the files' checksums newsflow.warehouse.checksums.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,17 +22,12 @@ from fsspec import AbstractFileSystem
 from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from newsflow.core.schema import ARTICLES, PAGES, STAMPS, TABLES, version_keys
+from newsflow.core.schema import TABLES
 from newsflow.warehouse import lake
 from newsflow.warehouse.lake import CATALOG_FILE, Catalog, CatalogError
 
-LOCK_FILE = ".newsflow.lock"
 REPORTS, DATA_DOCS = "reports", "data_docs"
 LANDED = "landed"  # the lake's schema of the tables runs write; the views people query are in `main`
-
-
-class WarehouseBusy(RuntimeError):
-    """Another run held the warehouse's writer lock for longer than this run would wait."""
 
 
 class WarehouseError(ValueError):
@@ -151,21 +144,6 @@ class Warehouse:
         frame = con.sql(f"SELECT {names} FROM {LANDED}.{table}").pl()
         return frame.cast({c: spec.schema[c] for c in frame.columns}) if columns else spec.conform(frame)
 
-    def known_pages(self, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
-        """page_id, content_hash, article_id and version_key of every page already in the ledger (the article
-        columns where one landed)."""
-        pages = self.read(PAGES.name, ["page_id", "content_hash"], con)
-        articles = self.read(ARTICLES.name, ["page_id", "article_id", "registered_at", "updated_at"], con)
-        articles = articles.select("page_id", "article_id", version_key=version_keys())
-        return pages.join(articles, on="page_id", how="left")
-
-    def file_stamps(self, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
-        """source, file_size and file_mtime_ns of the page files in the ledger that were stamped when read, and
-        of those stamped again (the stamps table), each once: what newsflow.sources.pages.unchanged_files compares."""
-        stamp = list(STAMPS.key)  # source, file_size, file_mtime_ns
-        stamps = pl.concat([self.read(PAGES.name, stamp, con).drop_nulls(), self.read(STAMPS.name, stamp, con)])
-        return stamps.unique()
-
     def files(self, table: str, con: duckdb.DuckDBPyConnection | None = None) -> list[tuple[str, int]]:
         """The current Parquet data files of a table with their sizes in bytes (rows the catalog holds inline,
         a few per small write, are in no file until `newsflow compact` flushes them)."""
@@ -181,63 +159,6 @@ class Warehouse:
             [table, LANDED],
         ).fetchall()
         return [(name, int(size)) for name, size in listed]
-
-    # --- the writer lock -------------------------------------------------------------------------------------
-
-    @contextmanager
-    def writer_lock(
-        self, timeout: float = 3600.0, on_wait: Callable[[str], None] | None = None, poll: float = 0.2
-    ) -> Iterator[None]:
-        """Hold the warehouse's writer lock: one run writes at a time, a second one waits (up to `timeout`
-        seconds, then WarehouseBusy). An OS file lock (flock), so the kernel releases it when a run dies, even by
-        SIGKILL. Readers never take it. A local warehouse locks `.newsflow.lock` in its folder; others lock a
-        file named after the warehouse and its catalog in the local cache folder. That keeps out writers on this
-        machine; of two writers on different machines sharing a catalog, DuckLake refuses the commit of the one
-        that overlapped the other (newsflow.warehouse.catalog.claim_writer), and its run fails."""
-        if self.is_local:
-            self.root.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_file(), "a+", encoding="utf-8") as handle:
-            deadline = time.monotonic() + timeout
-            waited = False
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    if time.monotonic() >= deadline:
-                        raise WarehouseBusy(
-                            f"{self.location} is being written by {holder}; gave up after {timeout:.0f} s"
-                        ) from None
-                    if not waited and on_wait is not None:
-                        on_wait(holder)
-                    waited = True
-                    time.sleep(poll)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"newsflow run (pid {os.getpid()})")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _lock_file(self) -> Path:
-        """The file writer_lock flocks: in the folder of a local warehouse; beside a SQLite catalog (every writer
-        of it is on this machine); else in the cache folder (NEWSFLOW_LOCK_DIR, default
-        $XDG_CACHE_HOME/newsflow/locks), named by a hash of location and catalog."""
-        if self.is_local:
-            return self.root / LOCK_FILE
-        if self.catalog.is_file:
-            return Path(self.catalog.target + ".newsflow.lock")
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        folder = Path(os.environ.get("NEWSFLOW_LOCK_DIR") or Path(cache) / "newsflow" / "locks")
-        folder.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha256(f"{self.location}\n{self.catalog}".encode()).hexdigest()[:32]
-        return folder / f"{name}.lock"
 
     # --- report files beside the data ------------------------------------------------------------------------
 
