@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     fetch_attempts: int = Field(3, ge=1, le=20)  # tries on connection errors, timeouts, 429 and 5xx
     fetch_max_bytes: int = Field(10_000_000, gt=0)  # a larger body is abandoned: the page is an error row
     fetch_backoff: float = Field(1.0, ge=0)  # seconds before the 2nd attempt, doubled for each further one
+    # run reports (reports/run-*.html) older than this many days are deleted when a run writes its own
+    report_keep_days: float = Field(90.0, gt=0)
 
 
 class SettingsError(ValueError):
