@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import hashlib
 import importlib
 import importlib.util
 import logging
 import os
+import re
 import runpy
 import signal
 import socket
@@ -53,6 +55,8 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LOG_PRINTS": "true",
 }
+# Prefect's names for its server's database; the first is what run_database's path is handed over as
+DATABASE_VARIABLES = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
 # What the command hands the flow it runs inside prefect_api: per context (a thread, a task), never process-wide
 _HANDOVER: ContextVar[dict[str, Any] | None] = ContextVar("newsflow_handover", default=None)
 
@@ -64,10 +68,11 @@ def configure_prefect() -> None:
 
 
 @contextmanager
-def prefect_api(early: EarlyServer | None = None, **handover: Any) -> Iterator[str]:
+def prefect_api(early: EarlyServer | None = None, database: Path | None = None, **handover: Any) -> Iterator[str]:
     """The Prefect API the run reports to, for as long as the block lasts: the configured one (PREFECT_API_URL,
     a profile), else a temporary server, stopped afterwards. `early` is one the command started before importing
-    Prefect; without it, or if it does not come up, Prefect's own starts here. `handover`: objects the command
+    Prefect; without it, or if it does not come up, Prefect's own starts here, on `database` (the warehouse's:
+    see run_database; default Prefect's own). `handover`: objects the command
     prepared for the flow run inside the block (the listing of its sources), which it takes with handed_over.
 
     The temporary server is shared by every task of the run: task runs on Dask workers report to the same API as
@@ -90,13 +95,60 @@ def prefect_api(early: EarlyServer | None = None, **handover: Any) -> Iterator[s
             return
         timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
         with ExitStack() as stack:
-            url = stack.enter_context(_temporary_server(early, timeout))
+            url = stack.enter_context(_temporary_server(early, timeout, database))
             # no flow run heartbeats: they let a server that outlives a run mark it crashed, and this one stops
             # with the run; the engine also waits for the heartbeat thread's sleep at the end of a run
             stack.enter_context(temporary_settings({PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
             yield url
     finally:
         _HANDOVER.reset(token)
+
+
+def run_database(warehouse: str) -> Path:
+    """Where the temporary server of runs on `warehouse` keeps its database, so that the runs, logs and artifacts
+    of one warehouse never mix with another's: $XDG_CACHE_HOME/newsflow/prefect/<name>-<hash>/prefect.db, named
+    after the warehouse's location. Not inside the warehouse: a command that stops at a usage error leaves no
+    warehouse behind, and the early server starts before the command's inputs are checked."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "newsflow" / "prefect" / _warehouse_slug(warehouse)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "prefect.db"
+
+
+def database_env(database: Path | None) -> dict[str, str]:
+    """The variable that points a temporary server at `database`, unless the user named a database already."""
+    if database is None or any(os.environ.get(name) for name in DATABASE_VARIABLES):
+        return {}
+    return {DATABASE_VARIABLES[0]: f"sqlite+aiosqlite:///{database}"}
+
+
+def artifact_key(kind: str, warehouse: str) -> str:
+    """A Prefect artifact key that names the warehouse (`newsflow-summary-lake-1a2b3c4d`), so the latest artifact
+    of one warehouse is never another's. Keys take lowercase letters, digits and dashes only."""
+    return f"newsflow-{kind}-{_warehouse_slug(warehouse)}"
+
+
+def _warehouse_slug(warehouse: str) -> str:
+    """The warehouse's last path part and a hash of its location (a local one made absolute, as Warehouse.at
+    does): `lake-1a2b3c4d`."""
+    if "://" not in warehouse or warehouse.startswith("file://"):
+        warehouse = str(Path(warehouse.removeprefix("file://")).expanduser().resolve())
+    name = re.sub(r"[^a-z0-9]+", "-", warehouse.rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")[:32] or "warehouse"
+    return f"{name}-{hashlib.sha256(warehouse.encode()).hexdigest()[:8]}"
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def handed_over(name: str) -> Any:
@@ -107,7 +159,7 @@ def handed_over(name: str) -> Any:
 
 
 @contextmanager
-def _temporary_server(early: EarlyServer | None, timeout: float) -> Iterator[str]:
+def _temporary_server(early: EarlyServer | None, timeout: float, database: Path | None) -> Iterator[str]:
     preload()
     if early and early.wait(timeout):
         url, stop = early.api_url, early.stop
@@ -118,7 +170,8 @@ def _temporary_server(early: EarlyServer | None, timeout: float) -> Iterator[str
         from prefect.server.api.server import SubprocessASGIServer
 
         server = SubprocessASGIServer()
-        server.start(timeout=timeout)
+        with _environment(database_env(database)):  # the server process takes os.environ as it starts
+            server.start(timeout=timeout)
         url, stop = server.api_url, server.stop
     try:
         yield url
@@ -142,7 +195,7 @@ class EarlyServer:
     that started it, however that one ends, so start it from the main thread: the kernel's signal comes when
     the starting thread ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: Path | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -155,12 +208,12 @@ class EarlyServer:
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            command, env={**BOOT_DEFAULTS, **os.environ, **EPHEMERAL_ENV}
+            command, env={**BOOT_DEFAULTS, **database_env(database), **os.environ, **EPHEMERAL_ENV}
         )
         atexit.register(self.stop)  # whatever happens to the command
 
     @classmethod
-    def start_if_needed(cls) -> EarlyServer | None:
+    def start_if_needed(cls, database: Path | None = None) -> EarlyServer | None:
         """A server, unless the environment names an API (PREFECT_API_URL) or forbids a temporary one. Prefect's
         other sources of settings (profiles, prefect.toml) are read only once Prefect is imported: prefect_api
         stops this server then if they name an API."""
@@ -168,7 +221,7 @@ class EarlyServer:
             return None
         if os.environ.get("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true").lower() in ("0", "false", "no", "off"):
             return None
-        return cls()
+        return cls(database)
 
     def wait(self, timeout: float) -> bool:
         """True once the server answers its health check; False if it exited or did not answer in time."""

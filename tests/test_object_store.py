@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from newsflow.cli import app
 from newsflow.core.schema import TABLES
+from newsflow.flows.prefect_api import artifact_key
 from newsflow.warehouse.catalog import query
 from newsflow.warehouse.lake import LAKE, Catalog
 from newsflow.warehouse.storage import LANDED as LANDED_SCHEMA
@@ -298,7 +299,7 @@ def test_a_second_run_on_s3_skips_every_page_then_status_and_compact_keep_the_ro
     assert again.returncode == 0, again.stdout + again.stderr
     runs = query(remote, "SELECT pages_seen, pages_skipped, run_id FROM runs ORDER BY started_at").rows()
     assert runs[-1][:2] == (COUNTS["pages"], COUNTS["pages"])
-    artifact = Artifact.get("newsflow-summary")  # the run's Markdown report, read back from object storage
+    artifact = Artifact.get(artifact_key("summary", remote.location))  # the run's Markdown report, from S3
     assert f"# newsflow run {runs[-1][2]}" in artifact.data
     assert f"Report: `s3://{BUCKET}/wh/reports/run-{runs[-1][2]}.html`" in artifact.data
 

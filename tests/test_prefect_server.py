@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -39,7 +40,7 @@ def without_api() -> dict[str, str]:
 )
 def test_a_server_is_started_only_when_the_environment_names_no_api(monkeypatch, env, starts):
     started = []
-    monkeypatch.setattr(EarlyServer, "__init__", lambda self: started.append(self))
+    monkeypatch.setattr(EarlyServer, "__init__", lambda self, database=None: started.append(self))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.delenv("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", raising=False)
     for name, value in env.items():
@@ -71,7 +72,8 @@ def test_a_usage_error_stops_the_server_the_command_started(monkeypatch, tmp_pat
     from newsflow.cli import app
 
     started: list[EarlyServer] = []
-    monkeypatch.setattr(EarlyServer, "start_if_needed", classmethod(lambda cls: started.append(cls()) or started[-1]))
+    start = classmethod(lambda cls, database=None: started.append(cls(database)) or started[-1])
+    monkeypatch.setattr(EarlyServer, "start_if_needed", start)
     result = CliRunner().invoke(app, ["run", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "wh")])
     assert result.exit_code == 2 and "source not found" in result.output
     [server] = started  # started before the sources were checked, so that it boots while they are
@@ -132,7 +134,8 @@ def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "newsflow", "run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse",
          str(tmp_path / "wh"), "--workers", "1"],
-        capture_output=True, text=True, env=without_api(), timeout=300, check=False,
+        capture_output=True, text=True, env={**without_api(), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert re.search(r"rows articles\s+│\s+1 │", result.stdout)
@@ -140,6 +143,12 @@ def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
     assert "Starting temporary server" not in log
     port = int(re.search(r"View at http://127\.0\.0\.1:(\d+)/runs/flow-run/", log).group(1))
     assert not listening(port)
+    # the run's Prefect database is the warehouse's own, not the one every warehouse shares
+    from newsflow.flows.prefect_api import artifact_key
+
+    folder = artifact_key("summary", str(tmp_path / "wh")).removeprefix("newsflow-summary-")
+    with sqlite3.connect(tmp_path / "cache" / "newsflow" / "prefect" / folder / "prefect.db") as con:
+        assert con.execute("SELECT count(*) FROM flow_run").fetchone() == (1,)
 
 
 @pytest.mark.e2e
@@ -195,3 +204,22 @@ def test_the_server_stops_when_the_run_is_killed(tmp_path, stop):
         assert not listening(port)
     finally:
         run.kill()
+
+
+def test_each_warehouse_has_its_own_prefect_database_and_artifact_keys(tmp_path, monkeypatch):
+    from newsflow.flows.prefect_api import artifact_key, database_env, run_database
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"):
+        monkeypatch.delenv(name, raising=False)
+    local = run_database(str(tmp_path / "lake"))
+    assert local.parent.parent == tmp_path / "cache" / "newsflow" / "prefect" and local.parent.is_dir()
+    assert local.parent.name == artifact_key("summary", str(tmp_path / "lake")).removeprefix("newsflow-summary-")
+    remote, other = run_database("s3://bucket/news"), run_database("s3://bucket/other")
+    assert len({local, remote, other}) == 3 and not (tmp_path / "lake").exists()
+    assert database_env(local) == {"PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{local}"}
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/prefect")
+    assert database_env(local) == {}  # the user's own database wins
+    keys = {artifact_key("summary", where) for where in (str(tmp_path / "lake"), "/srv/lake", "s3://bucket/news")}
+    assert len(keys) == 3 and all(re.fullmatch(r"newsflow-summary-[a-z0-9-]+", key) for key in keys)
+    assert artifact_key("summary", "/srv/News Lake/").startswith("newsflow-summary-news-lake-")
