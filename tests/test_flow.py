@@ -144,7 +144,7 @@ def test_person_roles_lists_who_held_which_title_where(store):
     got = query(
         store,
         """
-        SELECT person, organisation, title, strftime(registered_at, '%Y-%m-%d %H:%M') AS registered
+        SELECT person, person_org, person_title, strftime(registered_at, '%Y-%m-%d %H:%M') AS registered
         FROM person_roles WHERE person = '박서진'
     """,
     )

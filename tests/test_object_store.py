@@ -266,7 +266,7 @@ def test_sql_reads_the_catalog_views_and_history_on_s3(s3, warehouses):
     local, remote = warehouses
     count = "select count(*) AS n from articles"
     assert sql_json(s3.env, remote, count) == sql_json(s3.local_env, local, count) == [{"n": COUNTS["articles"]}]
-    roles = "SELECT person, organisation, title, article_id FROM person_roles ORDER BY ALL"
+    roles = "SELECT person, person_org, person_title, article_id FROM person_roles ORDER BY ALL"
     found = sql_json(s3.env, remote, roles)
     assert found == sql_json(s3.local_env, local, roles) and len(found) > 5
     readings = "SELECT station, capture_date, temperature_c FROM weather_readings ORDER BY ALL"

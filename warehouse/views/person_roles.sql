@@ -1,8 +1,9 @@
--- Who held which title where, as each article says: one row per (person, article) with a title.
+-- Who held which title where, as each article says: one row per (person, article) with a title; person_title
+-- and person_org as in entities.
 SELECT
     e.canonical AS person,
-    e.person_org AS organisation,
-    e.person_title AS title,
+    e.person_org,
+    e.person_title,
     e.article_id,
     a.title AS article_title,
     a.registered_at
