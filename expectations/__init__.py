@@ -193,11 +193,12 @@ class Validator:
         return frames[name].get_column(column).drop_nulls().unique()
 
     def _batch(self, table: str, frame: Any) -> Any:
+        """A GX batch of `frame`: data asset and batch definition are named after the table, as Data Docs show."""
         asset = next((a for a in self._source.assets if a.name == table), None)
         if asset is None:
             asset = self._source.add_dataframe_asset(table)
-            asset.add_batch_definition_whole_dataframe("all")
-        return asset.get_batch_definition("all").get_batch(batch_parameters={"dataframe": frame})
+            asset.add_batch_definition_whole_dataframe(table)
+        return asset.get_batch_definition(table).get_batch(batch_parameters={"dataframe": frame})
 
     def validate(
         self, table: Table, frame: pl.DataFrame, related: Mapping[str, pl.DataFrame] | None = None
@@ -233,19 +234,25 @@ class Validator:
         )
 
     def build_data_docs(self, folder: Path, run_name: str) -> Path:
-        """GX Data Docs of the suites and of this run's validation results, written into `folder`; returns its
-        index page."""
+        """GX Data Docs of the suites and of this run's validation results, written into `folder` so that they open
+        without a network (see data_docs); returns its index page. The results carry `run_name` (the run id) as
+        their run and their table as data asset."""
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
             ValidationResultIdentifier,
         )
 
+        from newsflow.expectations.data_docs import make_offline
+
         _, context = self._gx
         run = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
         for table, (suite, outcome) in self._results.items():
             if table not in {s.name for s in context.suites.all()}:
                 context.suites.add(suite)
+            # Batch.validate leaves the run unnamed and the asset out of the batch spec the pages read it from
+            outcome.meta["run_id"] = run
+            outcome.meta["batch_spec"] = {**(outcome.meta.get("batch_spec") or {}), "data_asset_name": table}
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=table), run_id=run, batch_identifier=table
             )
@@ -254,8 +261,10 @@ class Validator:
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "show_how_to_buttons": False,  # GX's walkthrough and how-to links lead to its website
         }
         if "newsflow" not in (context.get_config().data_docs_sites or {}):
             context.add_data_docs_site("newsflow", site)
         context.build_data_docs(site_names=["newsflow"])
+        make_offline(folder)
         return folder / "index.html"
