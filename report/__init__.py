@@ -1,1 +1,2 @@
-"""The run report: one self-contained HTML page per run, and its markdown for the Prefect artifact."""
+"""The run report: a self-contained HTML page per run (Jinja2 templates, inline SVG charts), the pointers to the
+latest run and the latest run that validated pages, the data dictionary page, and markdown for the Prefect artifact."""
