@@ -38,7 +38,7 @@ from newsflow.core.schema import (
 from newsflow.drafting.batch import DraftedBatch, Stopwatch
 from newsflow.drafting.workers import Workers, rules_of
 from newsflow.expectations import ExpectationResult, Validation, Validator
-from newsflow.flows.prefect_api import handed_over
+from newsflow.flows.prefect_api import artifact_key, handed_over
 from newsflow.report.run_report import write_run_report
 from newsflow.sources.pages import Listing, batched, discover, file_stats
 from newsflow.transforms.pages import (
@@ -242,6 +242,10 @@ def _ingest(
     validator = Validator(references={"stations": rules_of(profiles_dir).stations})
     landing = Landing(tx, run_id, started, validator, summary, watch, known, stamps)
     batches = list(batched([ref for ref in refs if ref not in unchanged], batch_size))
+    progress = handed_over("progress")  # `newsflow run`'s progress bar: (pages settled, pages to read)
+    settled, to_read = 0, sum(len(batch) for batch in batches)
+    if callable(progress):
+        progress(settled, to_read)
     # Each batch's frames end in reference cycles (Prefect's and GX's objects) that only a full collection frees,
     # so one runs after every batch. Frozen, the objects from before the batches (imports, Prefect's state) are
     # left out of those collections, which then scan only what the run made since instead of every object.
@@ -254,6 +258,9 @@ def _ingest(
                 gc.collect()
                 halt_point("parsed")
                 logger.info("batch %d/%d: %s", number, len(batches), landing.last)
+                settled += len(batches[number - 1])
+                if callable(progress):
+                    progress(settled, to_read)
             landing.land()
     finally:
         gc.unfreeze()
@@ -451,9 +458,13 @@ def _publish_artifacts(summary: RunSummary, markdown: str | None) -> None:
     counts = [{"what": f"pages {s}", "count": n} for s, n in summary.statuses.items()]
     counts += [{"what": f"rows {t}", "count": n} for t, n in summary.rows.items()]
     where = f"report: {summary.report or 'not written'}; Data Docs: {summary.data_docs or 'not built'}"
-    create_table_artifact(key="newsflow-counts", table=counts, description=f"Counts of run {summary.run_id}; {where}")
+    create_table_artifact(
+        key=artifact_key("counts", summary.warehouse),
+        table=counts,
+        description=f"Counts of run {summary.run_id}; {where}",
+    )
     create_markdown_artifact(
-        key="newsflow-summary",
+        key=artifact_key("summary", summary.warehouse),
         markdown=markdown or f"# {where}\n",
         description=f"Run report of {summary.run_id}",
     )

@@ -54,6 +54,10 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LOG_PRINTS": "true",
+    # Prefect's console shows warnings and errors only: not a line per task run nor a link to a UI that stops
+    # with the run (its API still gets every log line); `newsflow -v` shows them, `-q` errors only
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+    "DO_NOT_TRACK": "1",  # no SDK telemetry, and no telemetry notice on a machine's first run in a terminal
 }
 # Prefect's names for its server's database; the first is what run_database's path is handed over as
 DATABASE_VARIABLES = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")

@@ -168,6 +168,11 @@ def test_run_lists_its_sources_once_and_its_flow_takes_that_listing(api_url, tmp
     assert result.exit_code == 0, result.output
     assert listed == [[str(EXAMPLES)]]  # by the command, as it checked its inputs; not again by the flow
     assert Warehouse.at(tmp_path / "wh").read("pages").height == len(EXPECTED)
+    assert "validation passed; 0 rows quarantined" in result.output
+    again = invoke("run", str(EXAMPLES), "--warehouse", str(tmp_path / "wh"), "--workers", "1")
+    assert again.exit_code == 0, again.output
+    assert f"nothing new: {len(EXPECTED)} pages seen, all already ingested; nothing validated" in again.output
+    assert "validation passed" not in again.output
 
 
 @pytest.mark.e2e
@@ -188,4 +193,6 @@ def test_report_says_there_are_no_data_docs_until_a_run_validates_pages(tmp_path
     (tmp_path / "reports" / "latest.html").write_text("<html></html>", encoding="utf-8")
     result = invoke("report", "--warehouse", str(tmp_path))
     assert result.exit_code == 0
-    assert "Data Docs:  none yet: a run that validates pages builds them" in result.output.splitlines()
+    lines = result.output.splitlines()
+    assert "Data Docs:            none yet: a run that validates pages builds them" in lines
+    assert "latest run with data: none yet: no run has landed pages" in lines

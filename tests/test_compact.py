@@ -107,7 +107,7 @@ def test_a_compaction_killed_half_way_changes_nothing(several_runs, tmp_path):
 def test_status_shows_rows_files_size_and_last_run_per_table_then_the_snapshots(several_runs):
     from typer.testing import CliRunner
 
-    from newsflow.cli import app
+    from newsflow.cli import _size, app
 
     store = several_runs
     compact(warehouse=str(store.root))
@@ -118,14 +118,17 @@ def test_status_shows_rows_files_size_and_last_run_per_table_then_the_snapshots(
         for line in result.output.splitlines()
         if (cells := [c.strip() for c in line.split("│")[1:-1]]) and cells[0] in ("pages", "articles", "runs")
     }
-    last_run = query(store, "SELECT max(run_id) FROM runs").item()
+    last_run, finished = query(
+        store, "SELECT run_id, strftime(finished_at, '%Y-%m-%d %H:%M') FROM runs ORDER BY run_id DESC LIMIT 1"
+    ).row(0)
     for table in ("pages", "articles"):
         files = store.files(table)
         assert shown[table] == [
             str(query(store, f"SELECT count(*) FROM {table}").item()),
             str(len(files)),
-            str(sum(os.path.getsize(path) for path, _ in files)),
+            _size(sum(os.path.getsize(path) for path, _ in files)),  # 12.3 KB
             last_run,
+            f"{finished} KST",
         ]
     assert shown["runs"][0] == str(len(BATCHES))
     runs = query(store, "SELECT run_id FROM runs ORDER BY run_id")["run_id"].to_list()

@@ -22,7 +22,7 @@ import pytest
 from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
-from newsflow.cli import app
+from newsflow.cli import _size, app
 from newsflow.core.schema import TABLES
 from newsflow.flows.prefect_api import artifact_key
 from newsflow.warehouse.catalog import query
@@ -307,11 +307,11 @@ def test_a_second_run_on_s3_skips_every_page_then_status_and_compact_keep_the_ro
     assert status.returncode == 0, status.stderr
     assert f"{remote.location} (catalog {s3.catalog})" in " ".join(status.stdout.split())  # the title, wrapped
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in status.stdout.splitlines()]
-    shown = {row[0]: row[1:] for row in cells if len(row) == 5 and row[0] in TABLES}  # rows, files, bytes, last run
+    shown = {row[0]: row[1:] for row in cells if len(row) == 6 and row[0] in TABLES}  # rows, files, size, last run
     assert {name: int(shown[name][0]) for name in COUNTS} == COUNTS and shown["runs"][0] == "3"
     for name in TABLES:
         files = remote.files(name)
-        assert (int(shown[name][1]), int(shown[name][2])) == (len(files), sum(size for _, size in files)), name
+        assert (int(shown[name][1]), shown[name][2]) == (len(files), _size(sum(size for _, size in files))), name
     snapshots = {row[2]: row[3] for row in cells if len(row) == 4}  # snapshot, time, run, kind
     assert {run_id: snapshots.get(run_id) for *_, run_id in runs} == {run_id: "ingest" for *_, run_id in runs}
 

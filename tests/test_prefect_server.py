@@ -132,7 +132,7 @@ def test_a_bare_run_reports_to_the_early_server_and_stops_it(tmp_path):
     """No PREFECT_API_URL: the run lands its pages, reports to the server started before Prefect was imported
     (Prefect does not start its own), and leaves no server behind."""
     result = subprocess.run(
-        [sys.executable, "-m", "newsflow", "run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse",
+        [sys.executable, "-m", "newsflow", "-v", "run", str(EXAMPLES / "01_biz_economy.txt"), "--warehouse",
          str(tmp_path / "wh"), "--workers", "1"],
         capture_output=True, text=True, env={**without_api(), "XDG_CACHE_HOME": str(tmp_path / "cache")},
         timeout=300, check=False,

@@ -321,6 +321,8 @@ def test_report_prints_where_both_pages_are_and_opens_them(runs, monkeypatch):
     result = CliRunner().invoke(app, ["report", "--warehouse", str(store.root), "--open"])
     assert result.exit_code == 0, result.output
     assert str(store.reports_dir / "latest.html") in result.output
+    assert f"latest run with data: {store.reports_dir / 'latest-with-data.html'}" in result.output
+    assert f"data dictionary:      {store.reports_dir / 'data-dictionary.html'}" in result.output
     assert str(store.data_docs_dir / "index.html") in result.output
     assert opened == [(store.reports_dir / "latest.html").as_uri(), (store.data_docs_dir / "index.html").as_uri()]
 

@@ -133,6 +133,29 @@ ENTITIES = Table(
     ),
 )
 
+ENTITY_TYPES = ("person", "organisation", "location")  # the values entities.entity_type holds
+# What people type for each: the plural, the American spelling, NER tags (KLUE's PS/OG/LC, CoNLL's PER/ORG/LOC)
+_ENTITY_TYPE_SPELLINGS = {
+    "person": ("person", "persons", "people", "ps", "per"),
+    "organisation": ("organisation", "organisations", "organization", "organizations", "org", "orgs", "og"),
+    "location": ("location", "locations", "place", "places", "loc", "lc"),
+}
+_ENTITY_TYPE_OF = {spelling: kind for kind, spellings in _ENTITY_TYPE_SPELLINGS.items() for spelling in spellings}
+
+
+def entity_type(text: str) -> str:
+    """The stored entity type (one of ENTITY_TYPES) a user's spelling names, whatever its case: `people`, `PS`
+    and `Person` are `person`; `organization`, `org` and `OG` are `organisation`; `place` and `LC` are
+    `location`. ValueError naming the valid values for anything else."""
+    found = _ENTITY_TYPE_OF.get(text.strip().lower())
+    if found is None:
+        raise ValueError(
+            f"unknown entity type {text!r}: use person (or people, PS), organisation (organization, org, OG) or "
+            "location (place, LC)"
+        )
+    return found
+
+
 WEATHER_SNAPSHOTS = Table(
     "weather_snapshots",
     key=("page_id", "position"),
