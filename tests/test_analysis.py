@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsflow.cli import EXIT_USAGE, app
+from newsflow.cli import app
+from newsflow.cli.output import EXIT_USAGE
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.catalog import DERIVED_VIEWS, query
 from newsflow.warehouse.storage import Warehouse

@@ -18,7 +18,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import newsflow
-from newsflow.cli import PIPED_WIDTH, Output, app
+from newsflow.cli import app
+from newsflow.cli.output import PIPED_WIDTH, Output
 from newsflow.core.dictionary import TABLE_VIEWS, bundled_views_folder, readable_type, view_descriptions
 from newsflow.core.schema import ARTICLES, ENTITY_TYPES, STATIONS, TABLES, entity_type
 from newsflow.warehouse.storage import Warehouse
@@ -279,7 +280,7 @@ def test_output_is_as_wide_as_a_line_needs_off_a_terminal_and_as_the_terminal_on
 
 
 def test_the_progress_bar_shows_pages_speed_and_eta(monkeypatch):
-    import newsflow.cli as cli
+    import newsflow.cli.progress as cli
 
     screen = io.StringIO()
     monkeypatch.setattr(cli, "errors", Console(file=screen, force_terminal=True, width=120))

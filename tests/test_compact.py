@@ -107,7 +107,8 @@ def test_a_compaction_killed_half_way_changes_nothing(several_runs, tmp_path):
 def test_status_shows_rows_files_size_and_last_run_per_table_then_the_snapshots(several_runs):
     from typer.testing import CliRunner
 
-    from newsflow.cli import _size, app
+    from newsflow.cli import app
+    from newsflow.cli.output import _size
 
     store = several_runs
     compact(warehouse=str(store.root))

@@ -22,7 +22,8 @@ import pytest
 from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
-from newsflow.cli import _size, app
+from newsflow.cli import app
+from newsflow.cli.output import _size
 from newsflow.core.schema import TABLES
 from newsflow.flows.prefect_api import artifact_key
 from newsflow.warehouse.catalog import query
