@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -78,3 +80,37 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# what a headless chromium needs on a machine with no network and no display (as root: no sandbox)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@pytest.fixture
+def browser():
+    """chromium(*args, profile=...): headless chromium, skipped without it (failed under NEWSFLOW_REQUIRE_BROWSER=1)."""
+    if CHROMIUM is None:
+        if os.environ.get("NEWSFLOW_REQUIRE_BROWSER") == "1":
+            pytest.fail("NEWSFLOW_REQUIRE_BROWSER=1 but no chromium on PATH")
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    return chromium

@@ -22,7 +22,7 @@ from newsflow.expectations.data_docs import VENDOR, make_offline
 from newsflow.flows.ingest import ingest
 from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
-from tests.test_report import CHROMIUM, HOT_PAGE, chromium
+from tests.test_report import HOT_PAGE
 
 pytestmark = pytest.mark.e2e
 TABLES = ("articles", "entities", "pages", "weather_snapshots")
@@ -131,15 +131,6 @@ def test_cdn_references_become_the_copies_beside_the_page_and_unknown_ones_are_r
         '<script src="https://example.org/unknown.js"></script>'
         '<link rel="shortcut icon" href="../static/images/favicon.ico" type="image/x-icon"/>'  # at the right depth
     )
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("NEWSFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail("NEWSFLOW_REQUIRE_BROWSER=1 but no chromium on PATH")
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    return chromium
 
 
 def screenshot(browser, url: str, shot: Path, profile: Path) -> list[Path]:

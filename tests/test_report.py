@@ -10,8 +10,6 @@ import json
 import os
 import re
 import shlex
-import shutil
-import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,18 +35,6 @@ from newsflow.warehouse.storage import Warehouse
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# what a headless chromium needs on a machine with no network and no display (as root: no sandbox)
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOT_PAGE = "2024년 07월 01일 월요일\n• 서울 99℃\n• 부산 25℃\n경제 전체기사\n"  # one reading out of range
 OUT_OF_RANGE = "expect_column_values_to_be_between(temperature_c)"
 NOTHING_NEW = "Nothing new: {} pages seen, all already ingested; nothing validated."
@@ -325,25 +311,6 @@ def test_report_prints_where_both_pages_are_and_opens_them(runs, monkeypatch):
     assert f"data dictionary:      {store.reports_dir / 'data-dictionary.html'}" in result.output
     assert str(store.data_docs_dir / "index.html") in result.output
     assert opened == [(store.reports_dir / "latest.html").as_uri(), (store.data_docs_dir / "index.html").as_uri()]
-
-
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("NEWSFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail("NEWSFLOW_REQUIRE_BROWSER=1 but no chromium on PATH")
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    return chromium
 
 
 # Added to a copy of the page (the report itself has no script): what the browser laid out, as attributes.
