@@ -141,20 +141,6 @@ def _warehouse_slug(warehouse: str) -> str:
     return f"{name}-{hashlib.sha256(warehouse.encode()).hexdigest()[:8]}"
 
 
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def handed_over(name: str) -> Any:
     """What the command handed over under `name` for the flow run in its prefect_api block, once; None if
     nothing was (a scheduled run, a flow called from Python, or taken already)."""
@@ -174,7 +160,11 @@ def _temporary_server(early: EarlyServer | None, timeout: float, database: Path 
         from prefect.server.api.server import SubprocessASGIServer
 
         server = SubprocessASGIServer()
-        with _environment(database_env(database)):  # the server process takes os.environ as it starts
+        from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+        # the server process takes the current settings as its environment when it starts
+        named = database_env(database).get(DATABASE_VARIABLES[0])
+        with temporary_settings(updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: named} if named else None):
             server.start(timeout=timeout)
         url, stop = server.api_url, server.stop
     try:
