@@ -9,7 +9,7 @@ PAGES ?= examples/pages
 TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format clean
+.PHONY: help install run test lint format clean model
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ run: $(STAMP) ## Run the ingest flow on the bundled example pages into ./lake
 
 test: $(STAMP) ## Run the whole test suite (TEST_PROCESSES=0: in this one process)
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
+
+model: $(STAMP) ## Train the entity tagger on ../shared/data/klue-ner into newsflow/profiles/model
+	$(BIN)/python training/entities.py
 
 lint: $(STAMP) ## ruff lint and format check, and the import-layer contract (pyproject.toml)
 	$(BIN)/ruff check .

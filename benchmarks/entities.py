@@ -1,41 +1,46 @@
-"""Score newsflow's entity extractor on KLUE-NER news sentences, and time it against MeCab alone.
+"""Cross-validate newsflow's entity tagger on KLUE-NER news sentences beside the rule-based extractor it
+replaced, and time the entity stage against MeCab alone.
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/entities.py                # table: P/R/F1 per type, exact and overlap; timings
-    .venv/bin/python benchmarks/entities.py --json         # the same results, machine-readable
-    .venv/bin/python benchmarks/entities.py --limit 200 --data /path/to/klue-ner-v1.1_dev_news_a.tsv
+    .venv/bin/python benchmarks/entities.py                       # 5-fold CV, model vs rules; timings
+    .venv/bin/python benchmarks/entities.py --without morphemes   # ... and the model without a feature group
+    .venv/bin/python benchmarks/entities.py --folds 0             # timings only
+    .venv/bin/python benchmarks/entities.py --json
 
-The data (1,267 wikitree news sentences of KLUE-NER v1.1 dev, CC BY-SA 4.0) is read from
-`../shared/data/klue-ner/klue-ner-v1.1_dev_news_a.tsv` beside the project root unless `--data` says otherwise;
-when it is missing the script says so and exits with code 2. It is evaluation data only: nothing in newsflow
-may be tuned on it.
+Data: `../shared/data/klue-ner/` beside the project root (`--data DIR` otherwise): the 1,267 wikitree news
+sentences and the 2,466 movie-review sentences of KLUE-NER v1.1 dev (CC BY-SA 4.0, KLUE benchmark). When they
+are missing the script says so and exits with code 2. Reading them: training/klue.py.
 
-Gold (`read_klue`): each sentence is a `## <id>\\t<marked sentence>` line, then one `char\\tTAG` line per
-character (a space is the line ` \\tO`), a blank line between sentences. The plain sentence is rebuilt from the
-characters and the entities are read off the BIO tags as (start, end, tag) character spans, end exclusive; an
-I- tag with no B- of its type before it opens a new entity. Only PS, OG and LC are scored.
+Quality, k-fold cross-validation (`--folds`, 5): news sentence i is held out in fold i mod k; for each fold a
+model is trained (training/entities.py `train`, the shipped parameters and features) on the other folds' news
+sentences plus every movie-review sentence, and tags the held-out fold. The held-out predictions of all folds
+are scored together, so every news sentence is scored once, by a model that never saw it. Three systems, on the
+same sentences in the same run:
 
-Predictions: `newsflow.transforms.entities.spans(sentences, load_rules().lexicon)`, each sentence on its own; newsflow's
-person / organisation / location become PS / OG / LC, other types are ignored.
+* model: `newsflow.transforms.entities.spans` with the fold's model: what `newsflow entities` prints (the
+  tagger's spans, with the people, organisations and places the title chains add);
+* tagger: the CRF's own spans (`newsflow.transforms.ner.tag`);
+* rules: the rule-based extractor (`newsflow.transforms.entity_rules`), which learns nothing from the folds.
 
-The metric (`score`), entity level, per type and micro over the three:
+`--without GROUP` (words, lexicon, morphemes; repeatable) adds the model trained without that group of
+feature templates (newsflow.transforms.ner.TEMPLATE_GROUPS), cross-validated the same way and timed on the same
+articles: what the group earns against what it costs.
+
+The metric (`score`), entity level, per type and micro over PS, OG and LC:
 
 * exact: a prediction is right when a gold entity has the same start, end and type;
 * overlap: same type and the spans share at least one character; each gold entity and each prediction is
   matched at most once, greedily, the pairs with the most shared characters first;
 * precision = matched / predicted, recall = matched / gold, F1 their harmonic mean (0 when both are 0).
 
-Timing, in the same run, after one warm-up call of each (dictionary loading excluded):
+Speed, in the same run, warm (models and dictionaries loaded, one call before the clock starts): 300 texts of
+about 1,600 characters (the seed article's size) made of consecutive news sentences, one paragraph each:
 
-* sentences: `spans` on all sentences (the call that produces the scored predictions) against the raw MeCab
-  tagger (`mecab.MeCab()._tagger.parse`) on the same sentences;
-* seed-sized articles: 300 texts of about 1,600 characters (the seed article's size) made of consecutive
-  KLUE sentences, one paragraph each, going round the sentences again when they run out; `entities(frame,
-  lexicon)` on a polars frame {article_id, body} of them against MeCab alone on the same texts (the paragraphs
-  joined with newlines, as the extractor sees them); articles per second for both and the ratio;
-* the entity stage in the flow's worker processes: the same frame through `Workers.entities` (one worker
-  process per core, started and warmed up before the clock starts) against MeCab alone in as many processes.
+* one process: `entities(frame, model)` on a polars frame {article_id, body} of them against MeCab alone (the
+  raw tagger, `mecab.MeCab()._tagger.parse`) on the same texts; articles per second and the ratio;
+* the entity stage as the flow runs it: the same frame through `Workers.entities` (one worker process per core,
+  started and warmed up before the clock starts) against MeCab alone in as many processes.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import argparse
 import itertools
 import json
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -53,58 +59,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.mecab_timing import mecab_in_processes, mecab_parse_all, mecab_tagger, timed  # noqa: E402
+from training.klue import (  # noqa: E402
+    NEWS,
+    REVIEWS,
+    Sentence,
+    Span,
+    bio_spans,
+    default_data_dir,
+    folds,
+    read_klue,
+)  # fmt: skip
 
-Span = tuple[int, int, str]  # (start, end exclusive, KLUE tag), character offsets
-Sentence = tuple[str, list[Span]]
+__all__ = ["bio_spans", "read_klue", "score"]
 
 SCORED = ("PS", "OG", "LC")
 TO_KLUE = {"person": "PS", "organisation": "OG", "location": "LC"}
 ARTICLES = 300
 ARTICLE_CHARS = 1600
-
-
-# --- gold ---------------------------------------------------------------------------------------------------------
-
-
-def default_data_path() -> Path:
-    """../shared/data/klue-ner/klue-ner-v1.1_dev_news_a.tsv beside the project root (the parent of benchmarks/)."""
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "klue-ner" / "klue-ner-v1.1_dev_news_a.tsv"
-
-
-def bio_spans(tags: Sequence[str]) -> list[Span]:
-    """(start, end, type) spans of a BIO tag sequence; an I- that continues nothing starts a new span."""
-    found: list[Span] = []
-    start, kind = -1, ""
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, tag_kind = tag.partition("-")
-        if kind and (prefix != "I" or tag_kind != kind):
-            found.append((start, i, kind))
-            kind = ""
-        if prefix == "B" or (prefix == "I" and not kind):
-            start, kind = i, tag_kind
-    return found
-
-
-def _sentence(chars: list[tuple[str, str]]) -> Sentence:
-    return "".join(c for c, _ in chars), bio_spans([t for _, t in chars])
-
-
-def read_klue(path: Path | str) -> list[Sentence]:
-    """Every sentence of a KLUE-NER tsv as (plain text, gold spans of all tags), in file order."""
-    sentences: list[Sentence] = []
-    chars: list[tuple[str, str]] | None = None
-    for line in Path(path).read_text(encoding="utf-8").split("\n"):
-        line = line.rstrip("\r")
-        if line.startswith("## "):
-            if chars is not None:
-                sentences.append(_sentence(chars))
-            chars = []
-        elif line and chars is not None:
-            char, tag = line.rsplit("\t", 1)  # not strip(): the character may be a space
-            chars.append((char, tag.strip()))
-    if chars is not None:
-        sentences.append(_sentence(chars))
-    return sentences
 
 
 # --- metric -------------------------------------------------------------------------------------------------------
@@ -180,16 +151,6 @@ def to_klue(found: Iterable[dict[str, Any]]) -> list[Span]:
     return [(m["start"], m["end"], TO_KLUE[m["type"]]) for m in found if m["type"] in TO_KLUE]
 
 
-def span_text_mismatches(texts: Sequence[str], found: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Predictions whose `text` is not text[start:end] (their offsets and text disagree)."""
-    return [
-        {"sentence": i, **m, "at_offsets": text[m["start"] : m["end"]]}
-        for i, (text, mentions) in enumerate(zip(texts, found, strict=True))
-        for m in mentions
-        if text[m["start"] : m["end"]] != m["text"]
-    ]
-
-
 def seed_sized_articles(sentences: Sequence[str], count: int = ARTICLES, size: int = ARTICLE_CHARS) -> list[list[str]]:
     """`count` articles of consecutive sentences (one paragraph each), each closed once its text reaches `size`
     characters; the sentences are gone through again from the start when they run out."""
@@ -203,66 +164,110 @@ def seed_sized_articles(sentences: Sequence[str], count: int = ARTICLES, size: i
     return articles
 
 
-def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
-    """Predictions, scores and timings for the sentences."""
+def cross_validate(
+    news: Sequence[Sentence], reviews: Sequence[Sentence], k: int, templates: Sequence[str]
+) -> dict[str, list[list[Span]]]:
+    """Held-out predictions of the model and the tagger for every news sentence (file order), k folds."""
+    from newsflow.drafting.rules import load_lexicon, read_entity_model
+    from newsflow.transforms.entities import spans
+    from newsflow.transforms.ner import tag
+    from training.entities import train
+
+    lexicon = load_lexicon()
+    model: list[list[Span]] = [[] for _ in news]
+    tagger: list[list[Span]] = [[] for _ in news]
+    with tempfile.TemporaryDirectory() as folder:
+        for fold, held_out in enumerate(folds(len(news), k)):
+            kept = set(held_out)
+            training = [s for i, s in enumerate(news) if i not in kept] + list(reviews)
+            path = train(training, Path(folder) / f"fold-{fold}.crfsuite", lexicon, templates=templates)
+            fitted = read_entity_model(path)
+            texts = [news[i][0] for i in held_out]
+            for i, found, raw in zip(
+                held_out, spans(texts, fitted), tag(texts, fitted.lexicon, fitted.weights), strict=True
+            ):
+                model[i], tagger[i] = to_klue(found), raw
+            print(f"  fold {fold + 1}/{k}: trained on {len(training):,} sentences", file=sys.stderr)
+    return {"model": model, "tagger": tagger}
+
+
+def rule_spans(texts: Sequence[str]) -> list[list[Span]]:
+    """The rule-based extractor's spans."""
+    from newsflow.drafting.rules import load_lexicon
+    from newsflow.transforms.entity_rules import mention_lists
+
+    return [[(m.start, m.end, TO_KLUE[m.type]) for m in found] for found in mention_lists(texts, load_lexicon())]
+
+
+def speed(texts: Sequence[str], models: dict[str, Any]) -> dict[str, Any]:
+    """Articles per second of each model's `entities` and of the entity stage, against MeCab alone."""
     import polars as pl
 
-    from newsflow.drafting.rules import load_rules
     from newsflow.drafting.workers import Workers, default_workers
-    from newsflow.transforms.entities import entities, spans
-
-    lexicon = load_rules().lexicon
-    tagger = mecab_tagger()
-    texts = [text for text, _ in sentences]
-    spans(["삼성전자 이재용 회장이 서울에 왔다."], lexicon)  # warm-up: dictionary, lexicon, caches
-    tagger.parse("삼성전자 이재용 회장이 서울에 왔다.")
-
-    _, mecab_s = timed(lambda: mecab_parse_all(tagger, texts))
-    found, spans_s = timed(lambda: spans(texts, lexicon))
+    from newsflow.transforms.entities import entities
 
     articles = seed_sized_articles(texts)
     frame = pl.DataFrame({"article_id": [f"a{i:03d}" for i in range(len(articles))], "body": articles})
     joined = ["\n".join(body) for body in articles]
-    _, article_mecab_s = timed(lambda: mecab_parse_all(tagger, joined))
-    rows, article_s = timed(lambda: entities(frame, lexicon))
+    tagger = mecab_tagger()
+    tagger.parse(joined[0])
+    _, mecab_s = timed(lambda: mecab_parse_all(tagger, joined))
+    one_process = {}
+    for name, model in models.items():
+        entities(frame.head(2), model)  # warm-up
+        rows, seconds = timed(lambda model=model: entities(frame, model))
+        one_process[name] = {"seconds": seconds, "articles_per_s": len(articles) / seconds,
+                             "ratio_to_mecab": seconds / mecab_s, "entity_rows": rows.height}  # fmt: skip
     workers = default_workers()
     with Workers(workers).start() as stage:
         staged, stage_s = timed(lambda: stage.entities(frame))
     stage_mecab_s = mecab_in_processes(joined, workers)
-    assert staged.equals(rows), "the worker processes found other entities than one process"
-
-    scores = score([gold for _, gold in sentences], [to_klue(f) for f in found])
-    mismatches = span_text_mismatches(texts, found)
     return {
-        "sentences": len(sentences),
-        "characters": sum(len(t) for t in texts),
-        "scores": scores,
-        "predicted_other_types": sum(1 for f in found for m in f if m["type"] not in TO_KLUE),
-        "span_text_mismatches": len(mismatches),
-        "span_text_mismatch_examples": mismatches[:10],
-        "timing": {
-            "sentences": {"newsflow_spans_s": spans_s, "mecab_s": mecab_s, "ratio": spans_s / mecab_s},
-            "articles": {
-                "articles": len(articles),
-                "mean_chars": sum(map(len, joined)) / len(joined),
-                "entity_rows": rows.height,
-                "newsflow_entities_s": article_s,
-                "mecab_s": article_mecab_s,
-                "newsflow_articles_per_s": len(articles) / article_s,
-                "mecab_articles_per_s": len(articles) / article_mecab_s,
-                "ratio": article_s / article_mecab_s,
-            },
-            "stage": {
-                "workers": workers,
-                "articles": len(articles),
-                "newsflow_stage_s": stage_s,
-                "mecab_s": stage_mecab_s,
-                "newsflow_articles_per_s": len(articles) / stage_s,
-                "mecab_articles_per_s": len(articles) / stage_mecab_s,
-                "ratio": stage_s / stage_mecab_s,
-            },
+        "articles": len(articles),
+        "mean_chars": sum(map(len, joined)) / len(joined),
+        "mecab_s": mecab_s,
+        "mecab_articles_per_s": len(articles) / mecab_s,
+        "one_process": one_process,
+        "stage": {
+            "workers": workers,
+            "seconds": stage_s,
+            "articles_per_s": len(articles) / stage_s,
+            "mecab_s": stage_mecab_s,
+            "mecab_articles_per_s": len(articles) / stage_mecab_s,
+            "ratio_to_mecab": stage_s / stage_mecab_s,
+            "entity_rows": staged.height,
         },
     }
+
+
+def run(news: Sequence[Sentence], reviews: Sequence[Sentence], k: int, without: Sequence[str]) -> dict[str, Any]:
+    """Scores of every system (k > 1) and the speed figures."""
+    from newsflow.drafting.rules import load_entity_model, load_lexicon, read_entity_model
+    from newsflow.transforms.entities import EntityModel
+    from newsflow.transforms.ner import TEMPLATE_GROUPS, TEMPLATES
+    from training.entities import train
+
+    texts = [text for text, _ in news]
+    gold = [spans for _, spans in news]
+    result: dict[str, Any] = {"sentences": len(news), "review_sentences": len(reviews), "folds": k, "scores": {}}
+    variants = {"model": TEMPLATES} | {
+        f"model without {group}": tuple(t for t in TEMPLATES if t not in TEMPLATE_GROUPS[group]) for group in without
+    }
+    if k > 1:
+        for name, templates in variants.items():
+            print(f"{name}: {k}-fold cross-validation", file=sys.stderr)
+            held_out = cross_validate(news, reviews, k, templates)
+            result["scores"][name] = score(gold, held_out["model"])
+            if name == "model":
+                result["scores"]["tagger"] = score(gold, held_out["tagger"])
+        result["scores"]["rules"] = score(gold, rule_spans(texts))
+    models: dict[str, EntityModel] = {"model": load_entity_model()}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, templates in list(variants.items())[1:]:  # timed with a model trained on every sentence
+            path = train([*news, *reviews], Path(folder) / "variant.crfsuite", load_lexicon(), templates=templates)
+            models[name] = read_entity_model(path)
+    result["speed"] = speed(texts, models)
+    return result
 
 
 # --- report -------------------------------------------------------------------------------------------------------
@@ -270,78 +275,72 @@ def run(sentences: Sequence[Sentence]) -> dict[str, Any]:
 
 def print_scores(scores: dict[str, Any]) -> None:
     head = f"{'exact P':>7} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}"
-    print(f"\n{'':<6} {'gold':>5} {'pred':>5}   {head}")
-    for kind in (*SCORED, "micro"):
-        e, o = scores["exact"][kind], scores["overlap"][kind]
-        print(
-            f"{kind:<6} {e['gold']:>5} {e['predicted']:>5}   {e['precision']:>7.3f} {e['recall']:>6.3f} "
-            f"{e['f1']:>6.3f}   {o['precision']:>9.3f} {o['recall']:>6.3f} {o['f1']:>6.3f}"
-        )
+    for system, table in scores.items():
+        print(f"\n{system:<22} {'gold':>5} {'pred':>5}   {head}")
+        for kind in (*SCORED, "micro"):
+            e, o = table["exact"][kind], table["overlap"][kind]
+            print(
+                f"  {kind:<20} {e['gold']:>5} {e['predicted']:>5}   {e['precision']:>7.3f} {e['recall']:>6.3f} "
+                f"{e['f1']:>6.3f}   {o['precision']:>9.3f} {o['recall']:>6.3f} {o['f1']:>6.3f}"
+            )
 
 
-def _timing_line(label: str, seconds: float, items: int, unit: str) -> str:
-    return f"  {label:<20} {seconds:>7.2f} s   {items / seconds:>8.1f} {unit}/s"
-
-
-def print_timing(timing: dict[str, Any], sentences: int) -> None:
-    s, a = timing["sentences"], timing["articles"]
-    print(f"\ntiming, same run, warm ({sentences} sentences one by one):")
-    print(_timing_line("newsflow spans()", s["newsflow_spans_s"], sentences, "sentences"))
-    print(_timing_line("MeCab parse alone", s["mecab_s"], sentences, "sentences"))
-    print(f"  {'newsflow / MeCab':<20} {s['ratio']:>7.1f}x the time")
+def print_speed(speed: dict[str, Any]) -> None:
     print(
-        f"\nseed-sized articles: {a['articles']} texts of {a['mean_chars']:.0f} characters on average "
-        f"(consecutive KLUE sentences, one paragraph each):"
+        f"\nspeed: {speed['articles']} articles of {speed['mean_chars']:.0f} characters; MeCab alone "
+        f"{speed['mecab_articles_per_s']:.0f} articles/s in one process"
     )
-    print(_timing_line("newsflow entities()", a["newsflow_entities_s"], a["articles"], "articles"))
-    print(_timing_line("MeCab parse alone", a["mecab_s"], a["articles"], "articles"))
-    print(f"  {'newsflow / MeCab':<20} {a['ratio']:>7.1f}x the time ({a['entity_rows']} entity rows)")
-    w = timing["stage"]
-    print(f"\nthe entity stage as the flow runs it, {w['workers']} worker processes, same articles:")
-    print(_timing_line("newsflow Workers.entities", w["newsflow_stage_s"], w["articles"], "articles"))
-    print(_timing_line(f"MeCab alone x{w['workers']}", w["mecab_s"], w["articles"], "articles"))
-    print(f"  {'newsflow / MeCab':<20} {w['ratio']:>7.1f}x the time")
+    for name, figures in speed["one_process"].items():
+        print(
+            f"  {name:<24} {figures['articles_per_s']:>6.0f} articles/s   {figures['ratio_to_mecab']:>5.2f}x "
+            f"MeCab's time   ({figures['entity_rows']} entity rows)"
+        )
+    stage = speed["stage"]
+    print(
+        f"  entity stage, {stage['workers']} worker processes: {stage['articles_per_s']:.0f} articles/s against "
+        f"MeCab alone x{stage['workers']} {stage['mecab_articles_per_s']:.0f}: {stage['ratio_to_mecab']:.2f}x "
+        f"MeCab's time"
+    )
 
 
 def print_report(result: dict[str, Any]) -> None:
     print(
-        f"KLUE-NER v1.1 dev, wikitree news (a): {result['sentences']} sentences, {result['characters']:,} characters; "
-        f"entity-level PS / OG / LC"
+        f"KLUE-NER v1.1 dev: {result['sentences']:,} news sentences scored, {result['folds']}-fold "
+        f"cross-validation (training: the other folds + {result['review_sentences']:,} movie-review sentences)"
     )
     print_scores(result["scores"])
-    print(
-        f"\npredicted mentions of other types (ignored): {result['predicted_other_types']}; "
-        f"predictions whose text is not sentence[start:end]: {result['span_text_mismatches']}"
-    )
-    for m in result["span_text_mismatch_examples"][:5]:
-        print(f"  sentence {m['sentence']}: text {m['text']!r}, [{m['start']}:{m['end']}] = {m['at_offsets']!r}")
-    print_timing(result["timing"], result["sentences"])
+    print_speed(result["speed"])
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_data_path(), help="the KLUE-NER tsv file")
-    parser.add_argument("--limit", type=int, default=None, help="score only the first N sentences")
+    parser.add_argument("--data", type=Path, default=default_data_dir(), help="folder of the KLUE-NER tsv files")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: timings only)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N news sentences")
+    parser.add_argument(
+        "--without", action="append", default=[], choices=["words", "lexicon", "morphemes"],
+        help="also the model without this group of features (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print machine-readable results instead of the table")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.data.is_file():
+    missing = [name for name in (NEWS, REVIEWS) if not (args.data / name).is_file()]
+    if missing:
         print(
-            f"KLUE-NER data not found at {args.data}; put ../shared/data beside the project or pass --data PATH",
+            f"KLUE-NER data not found in {args.data} ({', '.join(missing)}); put ../shared/data beside the project "
+            "or pass --data DIR",
             file=sys.stderr,
         )
         return 2
-    if args.limit is not None and args.limit < 1:
-        print(f"--limit must be at least 1 (got {args.limit})", file=sys.stderr)
+    if args.folds == 1 or args.folds < 0 or (args.limit is not None and args.limit < args.folds):
+        print(f"--folds must be 0 or at least 2, and --limit at least --folds (got {args.folds}, {args.limit})",
+              file=sys.stderr)  # fmt: skip
         return 2
-    sentences = read_klue(args.data)[: args.limit]
-    if not sentences:
-        print(f"no sentences to score in {args.data} (--limit {args.limit})", file=sys.stderr)
-        return 2
-    result = {"data": str(args.data), **run(sentences)}
+    news = read_klue(args.data / NEWS)[: args.limit]
+    result = {"data": str(args.data), **run(news, read_klue(args.data / REVIEWS), args.folds, args.without)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

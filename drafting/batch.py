@@ -14,7 +14,7 @@ import polars as pl
 
 from newsflow.core.schema import STAMPS
 from newsflow.sources.pages import read_pages
-from newsflow.transforms.entities import Lexicon, entities
+from newsflow.transforms.entities import EntityModel, entities
 from newsflow.transforms.pages import Draft, ParseRules, draft, settle
 
 STAMP_COLUMNS = [name for name in STAMPS.column_names if name != "run_id"]
@@ -84,13 +84,13 @@ class DraftedBatch:
 CHUNK_PAGES = 800
 
 
-def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, lexicon: Lexicon) -> DraftedBatch:
+def draft_pages(refs: list[str], known: pl.DataFrame, rules: ParseRules, model: EntityModel) -> DraftedBatch:
     """Read, hash and decode the pages of `refs`, skip those already in the ledger (`known`: see
     transforms.pages.parse_pages), draft the rest, and extract the entities of the articles that are new against
     `known`; CHUNK_PAGES at a time. URLs are fetched within the NEWSFLOW_FETCH_* settings of the process this
     runs in."""
     skip = set(known["page_id"].to_list())
-    return DraftedBatch.merge([_draft_chunk(chunk, skip, known, rules, lexicon) for chunk in _chunks(refs)])
+    return DraftedBatch.merge([_draft_chunk(chunk, skip, known, rules, model) for chunk in _chunks(refs)])
 
 
 def _chunks(refs: list[str]) -> list[list[str]]:
@@ -105,7 +105,7 @@ def slices(items: Items, count: int) -> list[Items]:
 
 
 def _draft_chunk(
-    refs: list[str], skip: set[str], known: pl.DataFrame, rules: ParseRules, lexicon: Lexicon
+    refs: list[str], skip: set[str], known: pl.DataFrame, rules: ParseRules, model: EntityModel
 ) -> DraftedBatch:
     watch = Stopwatch()
     with watch.stage("read"):
@@ -119,5 +119,5 @@ def _draft_chunk(
         drafted = draft(raw, rules)
         candidates = settle(drafted, known).articles
     with watch.stage("entities"):
-        found = entities(candidates, lexicon)
+        found = entities(candidates, model)
     return DraftedBatch(drafted, found, stamps, len(refs), int(seen.sum()), watch.seconds)

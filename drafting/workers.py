@@ -19,7 +19,7 @@ from typing import TypeVar
 import polars as pl
 
 from newsflow.drafting.batch import DraftedBatch, Items, draft_pages, slices
-from newsflow.drafting.rules import load_rules
+from newsflow.drafting.rules import load_entity_model, load_rules
 from newsflow.transforms.entities import entities
 from newsflow.transforms.pages import KNOWN_SCHEMA, ParseRules
 
@@ -51,10 +51,10 @@ class Context:
 
     def draft(self, refs: list[str]) -> DraftedBatch:
         rules = rules_of(self.profiles_dir)
-        return draft_pages(refs, self.known, rules, rules.lexicon)
+        return draft_pages(refs, self.known, rules, load_entity_model())
 
     def entities(self, articles: pl.DataFrame) -> pl.DataFrame:
-        return entities(articles, rules_of(self.profiles_dir).lexicon)
+        return entities(articles, load_entity_model())
 
 
 _context: Context | None = None  # a worker process's, set once when it starts
@@ -143,7 +143,7 @@ class Workers:
         return DraftedBatch.merge(self._map(_draft, self.context.draft, refs))
 
     def entities(self, articles: pl.DataFrame) -> pl.DataFrame:
-        """`newsflow.transforms.entities.entities(articles, lexicon)`."""
+        """`newsflow.transforms.entities.entities(articles, model)`."""
         articles = articles.select(c for c in ENTITY_COLUMNS if c in articles.columns)
         return pl.concat(self._map(_entities, self.context.entities, articles))
 

@@ -16,6 +16,7 @@ COMMON = "common.toml"
 STATIONS = PROFILE_DIR / "stations.csv"
 LEXICON = PROFILE_DIR / "lexicon"
 LEXICON_LISTS = ("titles", "organisations", "locations")
+ENTITY_MODEL = PROFILE_DIR / "model" / "entities.crfsuite"  # the trained entity tagger (python-crfsuite)
 
 
 class ProfileError(ValueError):

@@ -1,4 +1,5 @@
-"""The entity extractor's building blocks: morpheme offsets, units, and the stage across worker processes."""
+"""The entity extractor's building blocks: morpheme offsets, the rule baseline's units, chains read around titles,
+and the stage across worker processes."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import polars as pl
 import pytest
 
 import newsflow.transforms.entities
-from newsflow.drafting.rules import load_lexicon
+from newsflow.drafting.rules import load_entity_model, load_lexicon
 from newsflow.drafting.workers import MIN_PARALLEL, Workers
-from newsflow.transforms.entities import article_entities, entities, mention_lists, morpheme_frame, unit_frame
+from newsflow.transforms.entities import article_entities, entities, mention_lists
+from newsflow.transforms.entity_rules import unit_frame
+from newsflow.transforms.morphemes import morpheme_frame
 from tests.conftest import parse_files
 
 LEXICON = load_lexicon()
+MODEL = load_entity_model()
 
 
 @pytest.mark.parametrize(
@@ -59,9 +63,9 @@ def test_a_unit_takes_every_kept_morpheme_and_its_tail_all_the_stripped_ones():
 def test_texts_in_several_calls_find_what_one_call_finds(monkeypatch, seed_path):
     seed = parse_files(seed_path)
     texts = [*seed.articles["body"].list.join("\n"), "박서진 한빛은행 행장은 말했다.", "", "이 회장"] * 3
-    whole = mention_lists(texts, LEXICON)
+    whole = mention_lists(texts, MODEL)
     monkeypatch.setattr(newsflow.transforms.entities, "TEXTS_PER_CALL", 2)
-    assert mention_lists(texts, LEXICON) == whole
+    assert mention_lists(texts, MODEL) == whole
     assert len(whole) == len(texts) and sum(map(len, whole)) > 30
 
 
@@ -70,12 +74,12 @@ def test_worker_processes_find_what_one_process_finds(seed_path):
     articles = pl.concat([seed.articles.with_columns(article_id=pl.lit(f"copy-{i}")) for i in range(MIN_PARALLEL + 6)])
     with Workers(2) as workers:
         got = workers.entities(articles)
-    expected = entities(articles, LEXICON)
+    expected = entities(articles, MODEL)
     assert got.height == expected.height > 0
     assert got.equals(expected)
 
 
 def test_a_surname_alone_is_the_person_of_the_article_with_that_surname():
-    rows = article_entities("박서진 한빛은행 행장은 말했다. 박 행장은 웃었다.", LEXICON)
+    rows = article_entities("박서진 한빛은행 행장은 말했다. 박 행장은 웃었다.", MODEL)
     people = [(r["canonical"], r["mention_count"], r["person_title"]) for r in rows if r["entity_type"] == "person"]
     assert people == [("박서진", 2, "행장")]

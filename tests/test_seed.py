@@ -122,10 +122,10 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def seed_entities(seed):
-    from newsflow.drafting.rules import load_lexicon
+    from newsflow.drafting.rules import load_entity_model
     from newsflow.transforms.entities import entities
 
-    return entities(seed.articles, load_lexicon())
+    return entities(seed.articles, load_entity_model())
 
 
 def test_people_with_their_organisation_and_title(seed_entities):

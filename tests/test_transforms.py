@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 import newsflow.transforms.pages
 from newsflow.core.schema import version_keys
-from newsflow.drafting.rules import load_rules
+from newsflow.drafting.rules import load_entity_model, load_rules
 from newsflow.profiles import STATIONS
 from newsflow.sources.pages import read_pages
 from newsflow.transforms.articles import parse_articles
@@ -26,6 +26,7 @@ from newsflow.transforms.weather import capture_dates, weather_readings
 from tests.conftest import EXAMPLES, raw_page
 
 RULES = load_rules()
+MODEL = load_entity_model()
 LAYOUTS = RULES.layouts
 
 
@@ -227,7 +228,7 @@ def test_entities_from_name_org_title_chains():
     articles = pl.DataFrame(
         {"article_id": ["x"], "body": [["최민수 가나은행 행장이 말했다.", "최민수 행장은 웃었다."]]}
     )
-    got = entities(articles, RULES.lexicon).sort("entity_type")
+    got = entities(articles, MODEL).sort("entity_type")
     assert got.select(
         "entity_type", "canonical", "mention_count", "first_offset", "person_title", "person_org"
     ).rows() == [
@@ -299,13 +300,13 @@ def test_the_station_table_resolves_every_widget_city_to_one_station_in_korea():
 def test_entity_mentions(text, expected):
     from newsflow.transforms.entities import mentions
 
-    assert [(m.type, m.text) for m in mentions(text, RULES.lexicon)] == expected
+    assert [(m.type, m.text) for m in mentions(text, MODEL)] == expected
 
 
 def test_a_person_keeps_title_and_organisation_and_short_forms_count():
     from newsflow.transforms.entities import article_entities
 
-    rows = article_entities("요수아 벤지오 캐나다 몬트리올대 교수가 왔다. 벤지오 교수는 웃었다.", RULES.lexicon)
+    rows = article_entities("요수아 벤지오 캐나다 몬트리올대 교수가 왔다. 벤지오 교수는 웃었다.", MODEL)
     person = next(r for r in rows if r["entity_type"] == "person")
     assert (person["canonical"], person["person_org"], person["person_title"], person["mention_count"]) == (
         "요수아 벤지오",
@@ -319,7 +320,7 @@ def test_a_person_keeps_title_and_organisation_and_short_forms_count():
 def test_an_organisation_before_the_name_is_the_persons_organisation():
     from newsflow.transforms.entities import article_entities
 
-    rows = article_entities("삼성전자 이재용 회장이 왔다. 이재용은 회장이 되었다.", RULES.lexicon)
+    rows = article_entities("삼성전자 이재용 회장이 왔다. 이재용은 회장이 되었다.", MODEL)
     assert [
         (r["canonical"], r["person_org"], r["person_title"], r["mention_count"])
         for r in rows

@@ -11,7 +11,6 @@ import polars.selectors as cs
 from newsflow.core.constants import SEOUL
 from newsflow.core.schema import ARTICLES, PAGES, WEATHER_SNAPSHOTS, UtcTimestamp, version_keys
 from newsflow.transforms.articles import classify_by_layout, parse_articles
-from newsflow.transforms.entities import Lexicon
 from newsflow.transforms.html import (
     BYLINES,
     byline_reporters,
@@ -40,7 +39,6 @@ class ParseRules:
         default_factory=lambda: pl.DataFrame(schema={"name": pl.String, "station": pl.String})
     )
     page_kinds: tuple[tuple[str, str], ...] = ()  # (kind, regex on the page text)
-    lexicon: Lexicon = field(default_factory=Lexicon)  # word lists of the entity extractor
 
     @property
     def sites(self) -> dict[str, str]:

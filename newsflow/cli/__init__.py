@@ -17,6 +17,7 @@ the schema command's helpers.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sys
 from enum import StrEnum
@@ -60,6 +61,9 @@ from newsflow.cli.schema import (
 )
 from newsflow.core.settings import Settings
 from newsflow.flows.prefect_api import EarlyServer, configure_prefect, prefect_api, run_database
+
+LINES_PER_CALL = 256  # lines `newsflow entities` tags at a time from a pipe or file
+
 
 app = typer.Typer(
     help="newsflow: Korean news pages into validated article, entity and weather tables, queried with DuckDB.",
@@ -329,7 +333,7 @@ def extract(
     profiles: ProfilesOption = None,
 ) -> None:
     """Parse pages and print what newsflow makes of them, writing nothing."""
-    from newsflow.drafting.rules import ProfileError, load_rules
+    from newsflow.drafting.rules import ProfileError, load_entity_model, load_rules
     from newsflow.transforms.entities import entities
     from newsflow.transforms.pages import parse_pages
 
@@ -342,7 +346,7 @@ def extract(
             raise _fail(f"page file {page!r} {'is a folder' if Path(page).is_dir() else 'does not exist'}", EXIT_USAGE)
     raw = _raw_pages(pages)
     parsed = parse_pages(raw, rules)
-    found = entities(parsed.articles, rules.lexicon)
+    found = entities(parsed.articles, load_entity_model())
     articles = {r["page_id"]: r for r in parsed.articles.to_dicts()}
     for page in parsed.pages.to_dicts():
         article = articles.get(page["page_id"])
@@ -387,7 +391,7 @@ def entities_command(
     Each array is [{"text", "type", "start", "end"}, ...], with character offsets into that line; type is
     person, organisation or location."""
     from newsflow.core.schema import entity_type
-    from newsflow.drafting.rules import load_lexicon
+    from newsflow.drafting.rules import load_entity_model
     from newsflow.transforms.entities import spans
 
     try:
@@ -398,13 +402,16 @@ def entities_command(
     if not from_stdin and not source.exists():
         raise _fail(f"no such file: {source}", EXIT_USAGE)
     stream = sys.stdin if from_stdin else source.open(encoding="utf-8")
-    lexicon = load_lexicon()
+    model = load_entity_model()
+    # a terminal gets each line's answer at once; a pipe or file is tagged LINES_PER_CALL lines at a time
+    per_call = 1 if stream.isatty() else LINES_PER_CALL
     with stream:
-        for line in stream:
-            found = spans([line.rstrip("\n")], lexicon)[0]
-            if wanted is not None:
-                found = [span for span in found if span["type"] in wanted]
-            sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
+        while lines := [line.rstrip("\n") for line in itertools.islice(stream, per_call)]:
+            for found in spans(lines, model):
+                if wanted is not None:
+                    found = [span for span in found if span["type"] in wanted]
+                sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
 
 
 @app.command(
