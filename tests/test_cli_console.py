@@ -130,9 +130,9 @@ LINE = "이재용 삼성전자 회장이 미국 뉴욕을 찾았다.\n"
     [
         (["--type", "ORGANIZATION"], ["삼성전자"]),
         (["-t", "PS"], ["이재용"]),
-        (["-t", "place"], ["미국", "뉴욕"]),
+        (["-t", "place"], ["미국 뉴욕"]),
         (["-t", "people", "-t", "og"], ["이재용", "삼성전자"]),
-        ([], ["이재용", "삼성전자", "미국", "뉴욕"]),
+        ([], ["이재용", "삼성전자", "미국 뉴욕"]),
     ],
 )
 def test_entities_type_filter_accepts_every_spelling(types, texts):

@@ -104,19 +104,19 @@ def test_words_know_their_bare_form_and_what_mecab_makes_of_them():
 
 def _chain_mentions(text: str, tagged: list[tuple[int, int, str]]) -> list[tuple]:
     _, words = analyse([text], MODEL.lexicon)
-    rows = words.select("start", "w", "bare", "proper", "common", "verb_like", "title").rows()
+    rows = words.select("start", "w", "bare", "proper", "common", "verb_like", "title", "titled", "so", "sl").rows()
     return [(m.type, m.text, m.title, m.org) for m in _mentions(text, tagged, rows)]
 
 
 def test_a_person_before_an_organisation_and_a_title_takes_both():
     text = "이번 행사에는 김서연 가람전자 부사장이 참석했다."
-    got = _chain_mentions(text, [(8, 11, "PS")])
+    got = _chain_mentions(text, [(8, 11, "PS"), (12, 16, "OG")])
     assert got == [(PERSON, "김서연", "부사장", "가람전자"), (ORGANISATION, "가람전자", None, None)]
 
 
 def test_a_foreign_name_of_two_words_a_modifier_and_a_title_with_gyeom():
     text = "다니엘 허드슨 노바랩스 사장 겸 CEO와 박도윤 전 장관이 만났다."
-    got = _chain_mentions(text, [(4, 7, "PS"), (8, 12, "OG"), (22, 25, "PS")])
+    got = _chain_mentions(text, [(4, 7, "PS"), (8, 12, "OG"), (23, 26, "PS")])
     assert got == [
         (PERSON, "다니엘 허드슨", "사장 겸 CEO", "노바랩스"),
         (ORGANISATION, "노바랩스", None, None),

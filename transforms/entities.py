@@ -10,6 +10,7 @@ batch; reading the words after a person, and the rows of each article, are Pytho
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,12 +55,14 @@ class Word(NamedTuple):
     start: int
     bare: str  # without its closing particle or punctuation
     tail: str  # what was taken off
-    kind: str | None  # the tagger's type for a span starting here, else "proper" (MeCab: a proper noun) or None
+    span: Mention | None  # the tagger's span over the word's first character
     proper: bool  # MeCab finds a proper noun or latin letters in it
     common: bool  # one common noun MeCab knows (부친)
     verb_like: bool
-    title: bool
-    line_start: bool  # the first word of its line
+    title: bool  # a title (not one the tagger took for a place: 서문시장 is a market, not a mayor)
+    titled: bool  # it starts with a title (대통령직)
+    known: str | None  # ORGANISATION or LOCATION when the word lists have it
+    opens: bool  # nothing before it can be part of a chain: a new line, or an opening bracket in the word
 
     @property
     def closed(self) -> bool:
@@ -69,6 +72,11 @@ class Word(NamedTuple):
     def end(self) -> int:
         return self.start + len(self.bare)
 
+    @property
+    def kind(self) -> str | None:
+        """The tagger's type for the word, else "proper" (MeCab: a proper noun) or None."""
+        return self.span.type if self.span else ("proper" if self.proper else None)
+
 
 def _name_words(before: list[Word]) -> list[Word]:
     """The name at the end of the words before a title: one Korean name, or a foreign name of two words."""
@@ -77,11 +85,15 @@ def _name_words(before: list[Word]) -> list[Word]:
     if korean and not (len(before) >= 2 and before[-2].proper):
         return [last]
     names = before[-2:]
-    # the word before a name the tagger found is part of it unless it is something else: 부친 신, not 요수아 벤지오
+    # the word before a name is part of it unless it is something else: 부친 신, 23분쯤 레이디스코드, CEO 백종원
+    first = names[0]
     if len(names) == 2 and (
-        names[0].kind not in (PERSON, "proper", None)
-        or names[0].verb_like
-        or (last.kind == PERSON and names[0].kind is None and names[0].common)
+        first.kind not in (PERSON, "proper", None)
+        or first.verb_like
+        or first.title
+        or any(ch.isdigit() for ch in first.bare)
+        or (last.kind == PERSON and first.kind is None and first.common)
+        or last.opens
     ):
         names = names[1:]
     if not any(u.kind in (PERSON, "proper") for u in names) or any(len(u.bare) > 8 or u.verb_like for u in names):
@@ -89,17 +101,34 @@ def _name_words(before: list[Word]) -> list[Word]:
     return names
 
 
+def _person(names: list[Word], end: int) -> tuple[int, int]:
+    """The person's span: the tagger's, unless the chain shows it cut a name short (사티 of 사티아 나델라, 앤디 of
+    앤디 재시): then the name words, if the others are no words MeCab knows and the tagger left alone."""
+    tagged = next((w.span for w in reversed(names) if w.span is not None and w.span.type == PERSON), None)
+    if tagged is None:
+        return names[0].start, end
+    if tagged.end - tagged.start == 1 or tagged.start < names[0].start or tagged.end > end:
+        return tagged.start, tagged.end  # a surname alone (김), or a name longer than the words: the tagger's
+    others = [w for w in names if not (tagged.start <= w.start < tagged.end)]
+    if any(
+        w.span is not None or w.titled or any(ch.isdigit() for ch in w.bare) or (w.common and w.start < tagged.start)
+        for w in others
+    ):
+        return tagged.start, tagged.end
+    return names[0].start, end
+
+
 def _chain(text: str, seq: Sequence[Word], i: int) -> list[Mention]:
-    """Mentions of a `NAME [PLACE] [ORG] TITLE` chain ending at seq[i] (the title); [] when it is none."""
+    """Mentions of a `NAME [전] [PLACE] [ORG] TITLE` chain ending at seq[i] (the title); [] when it is none."""
     title = seq[i].bare
-    if i >= 1 and seq[i - 1].bare in TITLE_MODIFIERS and not seq[i - 1].closed and not seq[i].line_start:
+    if i >= 1 and seq[i - 1].bare in TITLE_MODIFIERS and not seq[i - 1].closed and not seq[i].opens:
         title = f"{seq[i - 1].bare} {title}"  # 이명박 전 대통령: the title is 전 대통령
         i -= 1
     if i + 2 < len(seq) and seq[i + 1].bare == "겸" and seq[i + 2].title and not seq[i].closed:
         title = f"{title} 겸 {seq[i + 2].bare}"  # 사장 겸 CEO
     before: list[Word] = []
     j = i - 1
-    while j >= 0 and len(before) < 5 and not seq[j + 1].line_start:
+    while j >= 0 and len(before) < 5 and not seq[j + 1].opens:
         word = seq[j]
         # a particle ends the chain (이재용은 회장 ...), except a 의 that ends a name (손정의 소프트뱅크 회장)
         name_cut = word.tail == "의" and len(word.bare) == 2 and word.bare[0] in SURNAMES and j != i - 1
@@ -111,44 +140,86 @@ def _chain(text: str, seq: Sequence[Word], i: int) -> list[Mention]:
         return []
     org = None
     if len(before) >= 2 and before[-1].kind != PERSON and before[-2].kind != ORGANISATION:
-        org = before.pop()
+        org = _organisation(before)
+    if len(before) >= 2 and before[-1].bare in TITLE_MODIFIERS:
+        title = f"{before.pop().bare} {title}"  # 이상득 전 새누리당 의원
     places = []
     while len(before) >= 2 and before[-1].kind == LOCATION:
         places.insert(0, before.pop())
     names = _name_words(before)
     if not names:
         return []
-    ahead = before[: before.index(names[0])]
-    if org is None and ahead and ahead[-1].kind == ORGANISATION:
-        org = ahead[-1]  # 삼성전자 이재용 회장: the organisation may come first
-    end = names[-1].end + (1 if names[-1].tail == "의" and org else 0)  # 손정의
-    found = [Mention(PERSON, text[names[0].start : end], names[0].start, end, title, org.bare if org else None)]
+    ahead = before[: before.index(names[0])]  # 삼성전자 이재용 회장: the organisation may come first
+    if org is None and ahead and ahead[-1].kind == ORGANISATION and ahead[-1].span is not None:
+        org = ahead[-1].span
+    start, end = _person(names, names[-1].end + (1 if names[-1].tail == "의" and org else 0))  # 손정의
+    found = [Mention(PERSON, text[start:end], start, end, title, org.text if org else None)]
     if org is not None:
-        found.append(Mention(LOCATION if org.kind == LOCATION else ORGANISATION, org.bare, org.start, org.end))
+        found.append(org)
     found += [Mention(LOCATION, p.bare, p.start, p.end) for p in places]
     return found
 
 
-def _chains(text: str, seq: Sequence[Word]) -> list[Mention]:
-    """The chains of every title among the words (all words within reach of a title are there)."""
+def _organisation(before: list[Word]) -> Mention | None:
+    """The organisation (or place) between a name and its title, taken off the end of `before`: what the tagger
+    found there (with all its words: CJ글로벌 홀딩스), else a word MeCab or the word lists know as a name; None
+    when the last word is neither (보도담당 사장)."""
+    last = before[-1]
+    if last.span is not None and last.span.type in (ORGANISATION, LOCATION):
+        while before and before[-1].start >= last.span.start:
+            before.pop()
+        span, end = last.span, min(last.span.end, last.end)
+        return span._replace(text=span.text[: end - span.start], end=end)  # 메타 of 메타 CEO
+    if last.span is None and (last.known or (last.proper and not last.common)):
+        before.pop()
+        return Mention(last.known or ORGANISATION, last.bare, last.start, last.end)
+    return None
+
+
+def _chains(text: str, seq: Sequence[Word]) -> tuple[list[Mention], list[tuple[int, int]]]:
+    """The chains of every title among the words (all words within reach of a title are there), and the titles'
+    spans."""
     found: list[Mention] = []
+    titles: list[tuple[int, int]] = []
     for i, word in enumerate(seq):
         if word.title and i > 0 and not (i >= 2 and seq[i - 1].bare == "겸" and seq[i - 2].title):
-            found += _chain(text, seq, i)
-    return found
+            chain = _chain(text, seq, i)
+            found += chain
+            titles += [(word.start, word.end)] if chain else []
+    return found, titles
+
+
+_OPENING = re.compile(
+    r"^.*[(\[{·‧・/]|^[-'\"‘“<《〈「『]+"
+)  # what may open a word: 형사1부(정호건, 이부영·노회찬, '이영돈
+
+
+def _word(text: str, start: int, w: str, bare: str, spans: list[Mention], at: list[int], *flags) -> Word:
+    proper, common, verb_like, title, titled, in_organisations, in_locations = flags
+    opens = start > 0 and text[start - 1] == "\n"
+    opening = _OPENING.match(bare)
+    if opening and opening.end() < len(bare):  # the word starts after the bracket, dot or quote
+        cut = opening.end()
+        start, bare, opens = start + cut, bare[cut:], True
+        w = w[cut:]
+    k = bisect.bisect_right(at, start) - 1
+    span = spans[k] if k >= 0 and spans[k].start <= start < spans[k].end else None
+    known = ORGANISATION if in_organisations else LOCATION if in_locations else None
+    # a word that starts an organisation or place the tagger found (서문시장), or that it took into a name before it
+    # (채 총장), is no title; one it ran an organisation into (메타 CEO) still is
+    title = title and not (span and (span.start < start) == (span.type == PERSON))
+    return Word(start, bare, w[len(bare) :], span, proper, common, verb_like, title, titled, known, opens)
 
 
 def _mentions(text: str, tagged: list[tuple[int, int, str]], words: list[tuple]) -> list[Mention]:
     """The tagged spans as mentions, with the chains read from the words around titles; where they overlap, a
     chain's mentions win (they carry the title and organisation), then the longer."""
     spans = [Mention(KINDS[kind], text[start:end], start, end) for start, end, kind in tagged]
-    starts = {m.start: m.type for m in spans}
-    seq = [
-        Word(start, bare, w[len(bare) :], starts.get(start, "proper" if proper else None), proper, common, verb_like,
-             title, start > 0 and text[start - 1] == "\n")
-        for start, w, bare, proper, common, verb_like, title in words
-    ]  # fmt: skip
-    chains = _chains(text, seq)
+    at = [m.start for m in spans]
+    seq = [_word(text, start, w, bare, spans, at, *flags) for start, w, bare, *flags in words]
+    chains, titles = _chains(text, seq)
+    # a title is no entity: what the tagger found in one that heads a chain goes (메모리 of 메모리사업부장)
+    spans = [m for m in spans if not any(m.start < end and start < m.end for start, end in titles)]
     return without_overlaps(chains, spans)
 
 
@@ -169,7 +240,7 @@ def mention_lists(texts: Sequence[str], model: EntityModel) -> list[list[Mention
         tagged, words = tag_words(chunk, model.lexicon, model.weights)
         per_text: list[list[tuple]] = [[] for _ in chunk]
         near = words.filter(_near_titles()).select(
-            "doc", "start", "w", "bare", "proper", "common", "verb_like", "title"
+            "doc", "start", "w", "bare", "proper", "common", "verb_like", "title", "titled", "so", "sl"
         )
         for doc, *word in near.iter_rows():
             per_text[doc].append(word)

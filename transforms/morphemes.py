@@ -54,6 +54,7 @@ def morpheme_frame(texts: Sequence[str]) -> pl.DataFrame:
             "doc",
             "surface",
             pos=pl.col("pos").str.extract(r"^([^+]*)"),
+            tags="pos",  # all of a compound's tags: XSV+ETM
             semantic="semantic",
             space=length - pl.col("surface").str.len_chars(),
             start=pl.col("end") - pl.col("surface").str.len_chars(),

@@ -156,7 +156,9 @@ def _morphemes(texts: Sequence[str]) -> pl.DataFrame:
     (mp: NNP-B), its semantic class (ms) and surface (mw)."""
     m = morpheme_frame(texts)
     return (
-        m.select("doc", "pos", "semantic", "surface", i=pl.int_ranges("start", "end", dtype=pl.Int32), start="start")
+        m.select(
+            "doc", "pos", "tags", "semantic", "surface", i=pl.int_ranges("start", "end", dtype=pl.Int32), start="start"
+        )
         .explode("i")
         .select(
             "doc",
@@ -164,6 +166,7 @@ def _morphemes(texts: Sequence[str]) -> pl.DataFrame:
             mp=pl.concat_str("pos", pl.when(pl.col("i") == pl.col("start")).then(pl.lit("-B")).otherwise(pl.lit("-I"))),
             ms=pl.when(pl.col("semantic").is_in(["인명", "지명"])).then("semantic"),
             mw=pl.col("surface"),
+            mt=pl.col("tags"),
         )
     )
 
@@ -188,13 +191,14 @@ def analyse(
     Words (what whitespace separates, in text order): doc, start and end (character offsets), w (the word), bare
     (without its closing particle or punctuation), proper (MeCab finds a proper noun or latin letters in it),
     person (a name, to MeCab), common (one common noun MeCab knows, particles aside: 부친은), verb_like (a predicate's ending in it: 방한한, 따르면), title (it is, or ends with, a
-    title). Per-word values reach the characters by gathering on the word's number, not by joins."""
+    title), titled (it starts with one: 대통령직), so and sl (the word lists have it as an organisation, a place).
+    Per-word values reach the characters by gathering on the word's number, not by joins."""
     c, kind, pos = pl.col("c"), pl.col("kind"), pl.col("mp")
     chars = char_frame(texts).with_columns(kind=_kind_of_char(c))
     if MORPHEME_TEMPLATES & set(templates):
         chars = chars.join(_morphemes(texts), on=["doc", "i"], how="left", maintain_order="left")
     else:
-        chars = chars.with_columns(pl.lit(None, pl.String).alias(name) for name in ("mp", "ms", "mw"))
+        chars = chars.with_columns(pl.lit(None, pl.String).alias(name) for name in ("mp", "ms", "mw", "mt"))
     chars = chars.with_columns(starts_word=kind.ne("S") & (pl.col("i").eq(0) | kind.shift(1).eq("S"))).with_columns(
         word=pl.when(kind.ne("S")).then(pl.col("starts_word").cum_sum().cast(pl.Int32) - 1)
     )
@@ -203,7 +207,7 @@ def analyse(
         "starts_word",
         proper=(pos.str.starts_with("NNP") | pos.str.starts_with("SL")).fill_null(False),
         person=pl.col("ms").eq("인명").fill_null(False),
-        ending=pos.str.contains("^(?:ETM|EP|EF)").fill_null(False),
+        ending=pl.col("mt").str.contains("(?:^|\\+)(?:ETM|EP|EF)").fill_null(False),
         connective=pos.str.starts_with("EC").fill_null(False),
         morpheme=(pos.str.ends_with("-B") & ~pos.str.starts_with("J")).fill_null(False),
         noun=pos.eq("NNG-B").fill_null(False),
@@ -237,6 +241,7 @@ def analyse(
         )
         .with_columns(
             title=pl.col("bare").is_in(lexicon.title_set) | pl.col("bare").str.contains(lexicon.title_suffix),
+            titled=pl.col("bare").str.contains(lexicon.title_prefix),
             next_title=pl.col("nw").str.contains(lexicon.title_prefix),
             so=pl.col("bare").is_in(list(lexicon.organisations)),
             sl=pl.col("bare").is_in(list(lexicon.locations)),
@@ -260,7 +265,7 @@ def analyse(
                 _lexicon_hits(texts, chars, sorted(names), label), on=["doc", "i"], how="left", maintain_order="left"
             )
     return _features(frame, templates), words.select(
-        "doc", "start", "end", "w", "bare", "proper", "person", "common", "verb_like", "title"
+        "doc", "start", "end", "w", "bare", "proper", "person", "common", "verb_like", "title", "titled", "so", "sl"
     )
 
 
@@ -416,12 +421,14 @@ def viterbi(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, moves: 
     delta = scores[starts].copy()
     longest = int(lengths[0])
     active = np.searchsorted(-lengths, -np.arange(longest), side="left")  # sequences longer than t
+    step = np.empty((len(starts), *moves.shape), dtype=np.float32)  # [sequence, from, to]
     for t in range(1, longest):
         n = active[t]
         rows = starts[:n] + t
-        step = delta[:n, :, None] + moves[None]
-        back[rows] = step.argmax(axis=1)
-        delta[:n] = step.max(axis=1) + scores[rows]
+        np.add(delta[:n, :, None], moves[None], out=step[:n])
+        came_from = step[:n].argmax(axis=1)
+        back[rows] = came_from
+        delta[:n] = np.take_along_axis(step[:n], came_from[:, None, :], axis=1)[:, 0, :] + scores[rows]
     current = delta.argmax(axis=1)  # each sequence's last label (its delta stopped at its last step)
     for t in range(longest - 1, -1, -1):
         n = active[t]
