@@ -190,8 +190,9 @@ def analyse(
 
     Words (what whitespace separates, in text order): doc, start and end (character offsets), w (the word), bare
     (without its closing particle or punctuation), proper (MeCab finds a proper noun or latin letters in it),
-    person (a name, to MeCab), common (one common noun MeCab knows, particles aside: 부친은), verb_like (a predicate's ending in it: 방한한, 따르면), title (it is, or ends with, a
-    title), titled (it starts with one: 대통령직), so and sl (the word lists have it as an organisation, a place).
+    person (a name, to MeCab), common (one common noun MeCab knows, particles aside: 부친은), verb_like (a
+    predicate's ending in it: 방한한, 따르면), title (it is, or ends with, a title), titled (it starts with one:
+    대통령직), so and sl (the word lists have it as an organisation, a place).
     Per-word values reach the characters by gathering on the word's number, not by joins."""
     c, kind, pos = pl.col("c"), pl.col("kind"), pl.col("mp")
     chars = char_frame(texts).with_columns(kind=_kind_of_char(c))
