@@ -139,6 +139,10 @@ def test_an_organisation_before_the_name_and_a_particle_that_ends_the_chain():
     ]
 
 
+def test_an_organisation_of_every_word_before_the_title_makes_no_person():
+    assert _chain_mentions("가람 전자 회장이 왔다.", [(0, 5, "OG")]) == [(ORGANISATION, "가람 전자", None, None)]
+
+
 def test_a_chain_never_runs_across_a_line():
     text = "가람전자\n김서연 부사장"
     assert _chain_mentions(text, [(0, 4, "OG"), (5, 8, "PS")]) == [

@@ -146,6 +146,8 @@ def _chain(text: str, seq: Sequence[Word], i: int) -> list[Mention]:
     places = []
     while len(before) >= 2 and before[-1].kind == LOCATION:
         places.insert(0, before.pop())
+    if not before:  # the organisation took every word (가람 전자 회장)
+        return []
     names = _name_words(before)
     if not names:
         return []
