@@ -15,7 +15,7 @@ from newsflow.transforms.entities import _mentions, _places
 from newsflow.transforms.lexicon import LOCATION, ORGANISATION, PERSON, Mention
 from newsflow.transforms.ner import LABELS, CrfWeights, analyse, emissions, feature_lists, tag, viterbi
 from training.entities import train
-from training.klue import bio_spans, char_labels, folds
+from training.klue import NEWS, bio_spans, char_labels, default_data_dir, folds, read_klue
 
 MODEL = load_entity_model()
 
@@ -50,6 +50,17 @@ def test_the_vectorised_tagger_gives_python_crfsuites_labels():
     expected = [bio_spans(crfsuite.tag(features)) for features in feature_lists(SENTENCES, MODEL.lexicon)]
     assert tag(SENTENCES, MODEL.lexicon, MODEL.weights) == expected
     assert sum(map(len, expected)) >= 15  # the sentences have entities, and the model finds most of them
+
+
+@pytest.mark.skipif(
+    not (default_data_dir() / NEWS).is_file(), reason="../shared/data/klue-ner is not beside the project"
+)
+def test_on_klue_news_sentences_the_vectorised_tagger_gives_python_crfsuites_labels():
+    texts = [text for text, _ in read_klue(default_data_dir() / NEWS)[:500]]
+    crfsuite = pycrfsuite.Tagger()
+    crfsuite.open(str(ENTITY_MODEL))
+    expected = [bio_spans(crfsuite.tag(features)) for features in feature_lists(texts, MODEL.lexicon)]
+    assert tag(texts, MODEL.lexicon, MODEL.weights) == expected
 
 
 def test_each_line_is_tagged_on_its_own_and_offsets_count_the_newlines():
@@ -104,7 +115,9 @@ def test_words_know_their_bare_form_and_what_mecab_makes_of_them():
 
 def _chain_mentions(text: str, tagged: list[tuple[int, int, str]]) -> list[tuple]:
     _, words = analyse([text], MODEL.lexicon)
-    rows = words.select("start", "w", "bare", "proper", "common", "verb_like", "title", "titled", "so", "sl").rows()
+    rows = words.select(
+        "start", "w", "bare", "proper", "person", "common", "verb_like", "title", "titled", "so", "sl"
+    ).rows()
     return [(m.type, m.text, m.title, m.org) for m in _mentions(text, tagged, rows)]
 
 
@@ -121,6 +134,28 @@ def test_a_foreign_name_of_two_words_a_modifier_and_a_title_with_gyeom():
         (PERSON, "다니엘 허드슨", "사장 겸 CEO", "노바랩스"),
         (ORGANISATION, "노바랩스", None, None),
         (PERSON, "박도윤", "전 장관", None),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["PS", "OG"])
+def test_a_name_and_an_organisation_the_tagger_ran_together_are_a_person_and_their_organisation(kind):
+    text = "오민혁 회장과 한도윤 가람전자 사장이 만났다."
+    got = _chain_mentions(text, [(0, 3, "PS"), (8, 16, kind)])
+    assert got == [
+        (PERSON, "오민혁", "회장", None),
+        (PERSON, "한도윤", "사장", "가람전자"),
+        (ORGANISATION, "가람전자", None, None),
+    ]
+
+
+def test_a_company_the_tagger_took_for_a_person_or_left_out_is_the_organisation():
+    text = "최현우 도원케미칼 대표와 윤태식 가람항공 본부장이 왔다."
+    got = _chain_mentions(text, [(0, 3, "PS"), (4, 9, "PS"), (14, 17, "PS")])
+    assert got == [
+        (PERSON, "최현우", "대표", "도원케미칼"),
+        (ORGANISATION, "도원케미칼", None, None),
+        (PERSON, "윤태식", "본부장", "가람항공"),
+        (ORGANISATION, "가람항공", None, None),
     ]
 
 

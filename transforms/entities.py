@@ -22,6 +22,7 @@ from newsflow.transforms.lexicon import (
     LOCATION,
     ORGANISATION,
     PERSON,
+    STRONG_ORG_SUFFIXES,
     SURNAMES,
     TITLE_MODIFIERS,
     Lexicon,
@@ -57,6 +58,7 @@ class Word(NamedTuple):
     tail: str  # what was taken off
     span: Mention | None  # the tagger's span over the word's first character
     proper: bool  # MeCab finds a proper noun or latin letters in it
+    person: bool  # MeCab knows it as a name
     common: bool  # one common noun MeCab knows (부친)
     verb_like: bool
     title: bool  # a title (not one the tagger took for a place: 서문시장 is a market, not a mayor)
@@ -78,10 +80,16 @@ class Word(NamedTuple):
         return self.span.type if self.span else ("proper" if self.proper else None)
 
 
-def _name_words(before: list[Word]) -> list[Word]:
+def _name_words(before: list[Word], org: Mention | None) -> list[Word]:
     """The name at the end of the words before a title: one Korean name, or a foreign name of two words."""
     last = before[-1]
-    korean = last.kind == PERSON and 2 <= len(last.bare) <= 4 and last.bare[0] in SURNAMES
+    # a Korean name before ORG TITLE, whether the tagger found it or not (강하린 새솔경제연구소 연구위원)
+    korean = (last.kind == PERSON and 2 <= len(last.bare) <= 4 and last.bare[0] in SURNAMES) or (
+        org is not None
+        and last.span is None
+        and _name_shaped(last)
+        and not (last.verb_like or last.titled or _org_shaped(last))
+    )
     if korean and not (len(before) >= 2 and before[-2].proper):
         return [last]
     names = before[-2:]
@@ -111,7 +119,11 @@ def _person(names: list[Word], end: int) -> tuple[int, int]:
         return tagged.start, tagged.end  # a surname alone (김), or a name longer than the words: the tagger's
     others = [w for w in names if not (tagged.start <= w.start < tagged.end)]
     if any(
-        w.span is not None or w.titled or any(ch.isdigit() for ch in w.bare) or (w.common and w.start < tagged.start)
+        w.span is not None
+        or w.titled
+        or _org_shaped(w)
+        or any(ch.isdigit() for ch in w.bare)
+        or (w.common and w.start < tagged.start)
         for w in others
     ):
         return tagged.start, tagged.end
@@ -138,8 +150,8 @@ def _chain(text: str, seq: Sequence[Word], i: int) -> list[Mention]:
         j -= 1
     if not before:
         return []
-    org = None
-    if len(before) >= 2 and before[-1].kind != PERSON and before[-2].kind != ORGANISATION:
+    org = _unfused(before) if len(before) >= 2 else None
+    if org is None and len(before) >= 2 and before[-1].kind != PERSON and before[-2].kind != ORGANISATION:
         org = _organisation(before)
     if len(before) >= 2 and before[-1].bare in TITLE_MODIFIERS:
         title = f"{before.pop().bare} {title}"  # 이상득 전 새누리당 의원
@@ -148,7 +160,7 @@ def _chain(text: str, seq: Sequence[Word], i: int) -> list[Mention]:
         places.insert(0, before.pop())
     if not before:  # the organisation took every word (가람 전자 회장)
         return []
-    names = _name_words(before)
+    names = _name_words(before, org)
     if not names:
         return []
     ahead = before[: before.index(names[0])]  # 삼성전자 이재용 회장: the organisation may come first
@@ -167,15 +179,53 @@ def _organisation(before: list[Word]) -> Mention | None:
     found there (with all its words: CJ글로벌 홀딩스), else a word MeCab or the word lists know as a name; None
     when the last word is neither (보도담당 사장)."""
     last = before[-1]
+    if last.span is not None and last.span.start == last.start and last.span.end < last.end and _org_shaped(last):
+        before.pop()  # 한국 of 한국복지정책연구원: the whole word is the organisation
+        return Mention(ORGANISATION, last.bare, last.start, last.end)
     if last.span is not None and last.span.type in (ORGANISATION, LOCATION):
         while before and before[-1].start >= last.span.start:
             before.pop()
         span, end = last.span, min(last.span.end, last.end)
         return span._replace(text=span.text[: end - span.start], end=end)  # 메타 of 메타 CEO
-    if last.span is None and (last.known or (last.proper and not last.common)):
+    if last.span is None and (last.known or _org_shaped(last) or (last.proper and not last.common)):
         before.pop()
         return Mention(last.known or ORGANISATION, last.bare, last.start, last.end)
     return None
+
+
+def _unfused(before: list[Word]) -> Mention | None:
+    """The tagger sometimes runs a Korean name and the organisation after it into one span (`한도윤 가람전자` as a
+    person, `오민혁 누리상인연합회` as an organisation): then the last word is the organisation, taken off the end of
+    `before`, and the name words before it become a person's."""
+    last = before[-1]
+    if last.span is not None and last.span.type == PERSON and last.span.start == last.start and _org_shaped(last):
+        before.pop()  # 최현우 도원케미칼 대표: the tagger took the company for a second person
+        return Mention(ORGANISATION, last.bare, last.start, last.end)
+    fused = [w for w in before[:-1] if last.span is not None and w.span == last.span]
+    if not fused or not all(map(_name_shaped, fused)) or not (last.span.type == ORGANISATION or _org_shaped(last)):
+        return None
+    person = Mention(PERSON, "", fused[0].start, fused[-1].end)
+    before[-len(fused) - 1 :] = [w._replace(span=person) for w in fused]
+    return Mention(last.known or ORGANISATION, last.bare, last.start, last.end)
+
+
+# endings of organisations' names: the word lists' strong suffixes and those of company names (가람항공, 도원케미칼)
+COMPANY_ENDINGS = (
+    "항공", "연합회", "상사", "물산", "케미칼", "화학", "제약", "바이오", "건설", "중공업", "산업", "에너지", "모터스",
+    "자동차", "해운", "홀딩스", "캐피탈", "텔레콤", "통신", "보험", "카드", "증권", "랩스", "테크", "소프트",
+)  # fmt: skip
+_ORG_END = re.compile("(?:" + "|".join((*STRONG_ORG_SUFFIXES, *COMPANY_ENDINGS)) + ")$")
+
+
+def _name_shaped(word: Word) -> bool:
+    """A Korean name: two to four Hangul letters, a surname first, MeCab's name or no noun it knows."""
+    bare = word.bare
+    return 2 <= len(bare) <= 4 and bare[0] in SURNAMES and bare.isalpha() and (word.person or not word.common)
+
+
+def _org_shaped(word: Word) -> bool:
+    """An organisation's name by its ending (가람전자, 가람항공) or the word lists."""
+    return word.known == ORGANISATION or (len(word.bare) >= 3 and _ORG_END.search(word.bare) is not None)
 
 
 def _chains(text: str, seq: Sequence[Word]) -> tuple[list[Mention], list[tuple[int, int]]]:
@@ -197,7 +247,7 @@ _OPENING = re.compile(
 
 
 def _word(text: str, start: int, w: str, bare: str, spans: list[Mention], at: list[int], *flags) -> Word:
-    proper, common, verb_like, title, titled, in_organisations, in_locations = flags
+    proper, person, common, verb_like, title, titled, in_organisations, in_locations = flags
     opens = start > 0 and text[start - 1] == "\n"
     opening = _OPENING.match(bare)
     if opening and opening.end() < len(bare):  # the word starts after the bracket, dot or quote
@@ -210,7 +260,7 @@ def _word(text: str, start: int, w: str, bare: str, spans: list[Mention], at: li
     # a word that starts an organisation or place the tagger found (서문시장), or that it took into a name before it
     # (채 총장), is no title; one it ran an organisation into (메타 CEO) still is
     title = title and not (span and (span.start < start) == (span.type == PERSON))
-    return Word(start, bare, w[len(bare) :], span, proper, common, verb_like, title, titled, known, opens)
+    return Word(start, bare, w[len(bare) :], span, proper, person, common, verb_like, title, titled, known, opens)
 
 
 def _mentions(text: str, tagged: list[tuple[int, int, str]], words: list[tuple]) -> list[Mention]:
@@ -242,7 +292,7 @@ def mention_lists(texts: Sequence[str], model: EntityModel) -> list[list[Mention
         tagged, words = tag_words(chunk, model.lexicon, model.weights)
         per_text: list[list[tuple]] = [[] for _ in chunk]
         near = words.filter(_near_titles()).select(
-            "doc", "start", "w", "bare", "proper", "common", "verb_like", "title", "titled", "so", "sl"
+            "doc", "start", "w", "bare", "proper", "person", "common", "verb_like", "title", "titled", "so", "sl"
         )
         for doc, *word in near.iter_rows():
             per_text[doc].append(word)
@@ -255,8 +305,18 @@ def mentions(text: str, model: EntityModel) -> list[Mention]:
     return mention_lists([text], model)[0]
 
 
-def _split_places(found: list[Mention], lexicon: Lexicon) -> list[Mention]:
-    return [place for mention in found for place in _places(mention, lexicon)]
+def _for_rows(found: list[Mention], lexicon: Lexicon) -> list[Mention]:
+    """The mentions as the entity rows count them: a compound place as each of its places (`_places`), and a
+    surname with a title the tagger took as one name (`윤 본부장`, KLUE's way) as that surname with that title,
+    which the article's full name then takes in (`_merge_surnames`)."""
+    rows = []
+    for mention in found:
+        surname, _, title = mention.text.partition(" ")
+        if mention.type == PERSON and len(surname) == 1 and title in lexicon.title_set and mention.title is None:
+            rows.append(Mention(PERSON, surname, mention.start, mention.start + 1, title))
+        else:
+            rows += _places(mention, lexicon)
+    return rows
 
 
 def _places(mention: Mention, lexicon: Lexicon) -> list[Mention]:
@@ -337,7 +397,7 @@ def _entity_rows(text: str, found: list[Mention], in_captions: list[Mention]) ->
 def article_entities(text: str, model: EntityModel, captions: str = "") -> list[dict]:
     """Entity rows of one article text (see `entities`); `captions` can only make a person's title fuller."""
     body, in_captions = mention_lists([text, captions], model)
-    return _entity_rows(text, _split_places(body, model.lexicon), in_captions)
+    return _entity_rows(text, _for_rows(body, model.lexicon), in_captions)
 
 
 ENTITY_ROW = pl.Struct({
@@ -379,7 +439,7 @@ def entities(articles: pl.DataFrame, model: EntityModel) -> pl.DataFrame:
         for article_id, page_id, text, body, caption in zip(
             texts["article_id"], texts["page_id"], bodies, found[: len(bodies)], found[len(bodies) :], strict=True
         )
-        for row in _entity_rows(text, _split_places(body, model.lexicon), caption)
+        for row in _entity_rows(text, _for_rows(body, model.lexicon), caption)
     ]
     return pl.DataFrame(rows, schema={"article_id": pl.String, "page_id": pl.String, **ENTITY_ROW.to_schema()})
 

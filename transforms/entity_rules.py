@@ -16,8 +16,10 @@ import polars as pl
 
 from newsflow.transforms.lexicon import (
     LOCATION,
+    ORG_SUFFIXES,
     ORGANISATION,
     PERSON,
+    STRONG_ORG_SUFFIXES,
     SURNAMES,
     TITLE_MODIFIERS,
     Lexicon,
@@ -26,16 +28,6 @@ from newsflow.transforms.lexicon import (
 )  # fmt: skip
 from newsflow.transforms.morphemes import morpheme_frame, run_ends, run_starts
 
-ORG_SUFFIXES = (
-    "전자", "그룹", "은행", "증권", "보험", "카드", "건설", "화학", "제약", "바이오", "항공", "통신", "텔레콤", "공사",
-    "공단", "협회", "재단", "연구소", "연구원", "위원회", "대학교", "대학", "대", "일보", "신문", "방송", "뉴스",
-    "병원", "센터", "당", "부", "청", "처", "원", "사", "社",
-)  # fmt: skip
-# suffixes that make an organisation of any word long enough to name one (서울중앙지검, 국립과학수사연구원)
-STRONG_ORG_SUFFIXES = (
-    "위원회", "연구원", "연구소", "지검", "지법", "검찰청", "경찰서", "경찰청", "대학교", "공사", "공단", "협회",
-    "재단", "은행", "증권", "그룹", "전자", "일보", "방송", "구청", "시청", "군청", "도청", "법원", "노조", "조합",
-)  # fmt: skip
 NOT_ENTITIES = {"CEO", "CFO", "CTO", "COO", "AI", "TV", "PC", "IT", "ICT", "SW", "S", "W", "OS", "PF", "GDP", "VS"}
 
 

@@ -12,6 +12,16 @@ from typing import NamedTuple
 PERSON, ORGANISATION, LOCATION = "person", "organisation", "location"
 NEVER = r"[^\s\S]"  # a regex no text matches (Python's and polars')
 TITLE_MODIFIERS = {"전", "현", "前", "故", "고", "신임", "초대", "당시", "차기", "명예"}
+ORG_SUFFIXES = (
+    "전자", "그룹", "은행", "증권", "보험", "카드", "건설", "화학", "제약", "바이오", "항공", "통신", "텔레콤", "공사",
+    "공단", "협회", "재단", "연구소", "연구원", "위원회", "대학교", "대학", "대", "일보", "신문", "방송", "뉴스",
+    "병원", "센터", "당", "부", "청", "처", "원", "사", "社",
+)  # fmt: skip
+# suffixes that make an organisation of any word long enough to name one (서울중앙지검, 국립과학수사연구원)
+STRONG_ORG_SUFFIXES = (
+    "위원회", "연구원", "연구소", "지검", "지법", "검찰청", "경찰서", "경찰청", "대학교", "공사", "공단", "협회",
+    "재단", "은행", "증권", "그룹", "전자", "일보", "방송", "구청", "시청", "군청", "도청", "법원", "노조", "조합",
+)  # fmt: skip
 SURNAMES = set(
     "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도"
     "소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당화창"

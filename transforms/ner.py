@@ -1,11 +1,16 @@
 """Character features for the entity tagger, and the tagger itself: a linear-chain CRF over characters.
 
 KLUE-NER marks entities on characters (BIO tags), so the tagger labels every character of a text with one of
-`LABELS`. Its features are built for a whole batch of texts at once as polars expressions: the character and
-its neighbours, character bigrams and trigrams, the kinds of the characters around it, the whitespace word it is
-in (the word, its last letters, the words before and after it), and the word lists (lexicon) as features, not as
-rules: inside a known organisation or place, a title in the next word. Training (python-crfsuite) and tagging
-use the same frame, so what the model learned is what it sees.
+`LABELS`. Its features (TEMPLATE_GROUPS) are built for a whole batch of texts at once as polars expressions: the
+character, its neighbours and bigrams, the kinds of the characters around it; the whitespace word it is in (the
+word, its stem without particles and their last letters, the words before and after it); MeCab's morpheme it is
+in and the morphemes around it; and the word lists (lexicon) as features, not as rules: inside a known
+organisation or place, a title in the next word. Training (python-crfsuite, training/entities.py) reads the same
+frame as `name=value` strings.
+
+Tagging does not go through python-crfsuite: `CrfWeights` holds the model's weights as arrays, `emissions` looks
+every character's features up by their hashes, and `viterbi` decodes all lines of the batch at once, one numpy
+step per character position. tests/test_ner.py checks it gives python-crfsuite's labels.
 """
 
 from __future__ import annotations
@@ -67,10 +72,10 @@ LABELS = ("O", *(f"{prefix}-{kind}" for kind in ENTITY_TYPES for prefix in "BI")
 START, END = "^", "$"  # what stands for the characters before the start and after the end of a text
 # the feature templates, by what they look at (`_features` defines each)
 TEMPLATE_GROUPS = {
-    "characters": ("c0", "p1", "n1", "p2", "n2", "p1c", "cn1", "p2p1c", "p1cn1", "cn1n2", "k"),
-    "words": ("cat", "at", "w", "we", "wes", "pw", "nw", "nwf", "st", "ss", "sn"),
+    "characters": ("c0", "p1", "n1", "p2", "n2", "p1c", "cn1", "k"),
+    "words": ("cat", "at", "w", "we", "pw", "nw", "nwf", "st", "ss", "sb1", "sb2", "sbs", "sn"),
     "lexicon": ("so", "sl", "t", "nt", "go", "gl"),
-    "morphemes": ("mp", "ms", "mw", "mpp", "mpn"),  # MeCab's
+    "morphemes": ("mp", "ms", "mw", "mpp", "mpn", "mwp", "mwn", "mtp", "mtn"),  # MeCab's
 }
 TEMPLATES = tuple(name for group in TEMPLATE_GROUPS.values() for name in group)
 MORPHEME_TEMPLATES = frozenset(TEMPLATE_GROUPS["morphemes"])
@@ -153,22 +158,28 @@ def _lexicon_hits(texts: Sequence[str], chars: pl.DataFrame, names: Sequence[str
 
 def _morphemes(texts: Sequence[str]) -> pl.DataFrame:
     """doc, i and the MeCab morpheme each character is in: its part of speech with the character's place in it
-    (mp: NNP-B), its semantic class (ms) and surface (mw)."""
-    m = morpheme_frame(texts)
+    (mp: NNP-B), all the tags of a compound (mt: XSV+ETM), its semantic class (ms) and surface (mw), and the
+    surface and part of speech of the morphemes before (mwp, mtp) and after it (mwn, mtn)."""
+    same_before, same_after = pl.col("doc").shift(1) == pl.col("doc"), pl.col("doc").shift(-1) == pl.col("doc")
     return (
-        m.select(
-            "doc", "pos", "tags", "semantic", "surface", i=pl.int_ranges("start", "end", dtype=pl.Int32), start="start"
+        morpheme_frame(texts)
+        .select(
+            "doc", "pos", "tags", "semantic", "surface",
+            mwp=pl.when(same_before).then(pl.col("surface").shift(1)).otherwise(pl.lit(START)),
+            mwn=pl.when(same_after).then(pl.col("surface").shift(-1)).otherwise(pl.lit(END)),
+            mtp=pl.when(same_before).then(pl.col("pos").shift(1)).otherwise(pl.lit(START)),
+            mtn=pl.when(same_after).then(pl.col("pos").shift(-1)).otherwise(pl.lit(END)),
+            i=pl.int_ranges("start", "end", dtype=pl.Int32), start="start",
         )
         .explode("i")
         .select(
-            "doc",
-            "i",
+            "doc", "i",
             mp=pl.concat_str("pos", pl.when(pl.col("i") == pl.col("start")).then(pl.lit("-B")).otherwise(pl.lit("-I"))),
+            mt="tags",
             ms=pl.when(pl.col("semantic").is_in(["인명", "지명"])).then("semantic"),
-            mw=pl.col("surface"),
-            mt=pl.col("tags"),
+            mw="surface", mwp="mwp", mwn="mwn", mtp="mtp", mtn="mtn",
         )
-    )
+    )  # fmt: skip
 
 
 def _strip(word: pl.Expr) -> pl.Expr:
@@ -199,7 +210,9 @@ def analyse(
     if MORPHEME_TEMPLATES & set(templates):
         chars = chars.join(_morphemes(texts), on=["doc", "i"], how="left", maintain_order="left")
     else:
-        chars = chars.with_columns(pl.lit(None, pl.String).alias(name) for name in ("mp", "ms", "mw", "mt"))
+        chars = chars.with_columns(
+            pl.lit(None, pl.String).alias(name) for name in ("mp", "mt", "ms", "mw", "mwp", "mwn", "mtp", "mtn")
+        )
     chars = chars.with_columns(starts_word=kind.ne("S") & (pl.col("i").eq(0) | kind.shift(1).eq("S"))).with_columns(
         word=pl.when(kind.ne("S")).then(pl.col("starts_word").cum_sum().cast(pl.Int32) - 1)
     )
@@ -291,15 +304,11 @@ def _features(frame: pl.DataFrame, names: Collection[str]) -> pl.DataFrame:
         "n2": pl.col("n2"),
         "p1c": pl.concat_str("p1", "c"),
         "cn1": pl.concat_str("c", "n1"),
-        "p2p1c": pl.concat_str("p2", "p1", "c"),
-        "p1cn1": pl.concat_str("p1", "c", "n1"),
-        "cn1n2": pl.concat_str("c", "n1", "n2"),
         "k": pl.concat_str("kp", "kind", "kn"),
         "cat": pl.when(in_word).then(pl.concat_str("c", at)),
         "at": pl.when(in_word).then(pl.concat_str(at, pl.col("wl").clip(1, 5).cast(pl.String))),
         "w": pl.col("w"),
         "we": pl.when(in_word).then(word_end),
-        "wes": pl.when(in_word).then(pl.concat_str(word_end, pl.lit("|"), at)),
         "pw": pl.when(in_word).then(pl.col("pw").str.slice(-2)),
         "nw": pl.when(in_word).then(pl.col("nw").str.slice(0, 2)),
         "nwf": pl.when(in_word).then(pl.col("nw")),
@@ -320,6 +329,14 @@ def _features(frame: pl.DataFrame, names: Collection[str]) -> pl.DataFrame:
         "mw": pl.col("mw"),
         "mpp": pl.concat_str("mp1", "mp"),
         "mpn": pl.concat_str("mp", "mn1"),
+        "mwp": pl.col("mwp"),
+        "mwn": pl.col("mwn"),
+        "mtp": pl.col("mtp"),
+        "mtn": pl.col("mtn"),
+        # the stem's last letters (서울시는 -> 시, 삼성전자는 -> 전자): where place and organisation names end
+        "sb1": pl.when(in_word).then(pl.col("bare").str.slice(-1)),
+        "sb2": pl.when(in_word).then(pl.col("bare").str.slice(-2)),
+        "sbs": pl.when(in_word).then(pl.concat_str(pl.col("bare").str.slice(-1), pl.lit("|"), at)),
     }
     return frame.select("doc", "i", "c", *(templates[name].alias(name) for name in TEMPLATES if name in names))
 
