@@ -35,7 +35,7 @@ from tests.conftest import EXAMPLES
 pytestmark = pytest.mark.e2e
 BUCKET = "newsflow-test"
 LANDED = ("pages", "articles", "entities", "weather_snapshots", "quarantine")
-COUNTS = {"pages": 26, "articles": 18, "entities": 103, "weather_snapshots": 114}
+COUNTS = {"pages": 26, "articles": 18, "entities": 108, "weather_snapshots": 114}
 FIRST = 10  # the s3 warehouse is filled by two runs (the first 10 pages, then all): compact has runs to merge
 HTTP_LOG = "NEWSFLOW_TEST_HTTP_LOG"  # the folder every DuckDB connection of the tests logs its HTTP requests to
 

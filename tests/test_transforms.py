@@ -287,13 +287,14 @@ def test_the_station_table_resolves_every_widget_city_to_one_station_in_korea():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("메타·아마존 등 빅테크가 투자했다.", [("organisation", "메타"), ("organisation", "아마존")]),
+        ("네이버·카카오 등 플랫폼 기업이 투자했다.", [("organisation", "네이버"), ("organisation", "카카오")]),
         ("삼성전자는 MS와 손잡았다.", [("organisation", "삼성전자"), ("organisation", "MS")]),
         (
             "마크 저커버그 메타 CEO가 팔로 알토에서 말했다.",
             [("person", "마크 저커버그"), ("organisation", "메타"), ("location", "팔로 알토")],
         ),
         ("이명박 전 대통령이 말했다.", [("person", "이명박")]),
+        ("최현우 도원케미칼 대표가 말했다.", [("person", "최현우"), ("organisation", "도원케미칼")]),
         ("경찰은 김씨를 조사했다.", [("organisation", "경찰"), ("person", "김")]),
     ],
 )
