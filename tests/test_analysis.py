@@ -54,7 +54,8 @@ def test_top_people_by_month(store):
     rows = canned(store, "top_people_by_month")
     june = [(r["person"], r["articles"], r["mentions"], r["titles"]) for r in rows if r["month"] == "2024-06"]
     assert ("박서진", 1, 2, "행장") in june  # 박서진 행장 ... 박 행장: one person, two mentions
-    assert all(len(r["person"]) > 1 for r in rows)  # a surname alone was merged into its person
+    assert "박" not in {person for person, *_ in june}  # 박 행장 was merged into 박서진
+    assert ("김", 1, 1, None) in [(r["person"], r["articles"], r["mentions"], r["titles"]) for r in rows]  # 김모(38)씨
     assert max(sum(1 for r in rows if r["month"] == m) for m in {r["month"] for r in rows}) <= 10
 
 

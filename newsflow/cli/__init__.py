@@ -389,7 +389,8 @@ def entities_command(
     """Print the people, organisations and places in each line of text, a JSON array per line.
 
     Each array is [{"text", "type", "start", "end"}, ...], with character offsets into that line; type is
-    person, organisation or location."""
+    person, organisation or location. The spans are the entity tagger's (trained on KLUE-NER, so a place with
+    its country is one place: 미국 뉴욕), with the people, organisations and places `NAME ORG TITLE` chains add."""
     from newsflow.core.schema import entity_type
     from newsflow.drafting.rules import load_entity_model
     from newsflow.transforms.entities import spans
