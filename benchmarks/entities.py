@@ -38,7 +38,8 @@ Speed, in the same run, warm (models and dictionaries loaded, one call before th
 about 1,600 characters (the seed article's size) made of consecutive news sentences, one paragraph each:
 
 * one process: `entities(frame, model)` on a polars frame {article_id, body} of them against MeCab alone (the
-  raw tagger, `mecab.MeCab()._tagger.parse`) on the same texts; articles per second and the ratio;
+  raw tagger, `mecab.MeCab()._tagger.parse`) on the same texts; articles per second and the ratio; beside them
+  the rule-based extractor's mentions (`entity_rules.mention_lists`, without the rows) on the same texts;
 * the entity stage as the flow runs it: the same frame through `Workers.entities` (one worker process per core,
   started and warmed up before the clock starts) against MeCab alone in as many processes.
 """
@@ -212,7 +213,13 @@ def speed(texts: Sequence[str], models: dict[str, Any]) -> dict[str, Any]:
     tagger = mecab_tagger()
     tagger.parse(joined[0])
     _, mecab_s = timed(lambda: mecab_parse_all(tagger, joined))
-    one_process = {}
+    from newsflow.drafting.rules import load_lexicon
+    from newsflow.transforms.entity_rules import mention_lists
+
+    mention_lists(joined[:2], load_lexicon())  # warm-up
+    _, rules_s = timed(lambda: mention_lists(joined, load_lexicon()))
+    one_process = {"rules (mentions only)": {"seconds": rules_s, "articles_per_s": len(articles) / rules_s,
+                                             "ratio_to_mecab": rules_s / mecab_s, "entity_rows": None}}  # fmt: skip
     for name, model in models.items():
         entities(frame.head(2), model)  # warm-up
         rows, seconds = timed(lambda model=model: entities(frame, model))
@@ -291,9 +298,10 @@ def print_speed(speed: dict[str, Any]) -> None:
         f"{speed['mecab_articles_per_s']:.0f} articles/s in one process"
     )
     for name, figures in speed["one_process"].items():
+        rows = f"   ({figures['entity_rows']} entity rows)" if figures["entity_rows"] is not None else ""
         print(
             f"  {name:<24} {figures['articles_per_s']:>6.0f} articles/s   {figures['ratio_to_mecab']:>5.2f}x "
-            f"MeCab's time   ({figures['entity_rows']} entity rows)"
+            f"MeCab's time{rows}"
         )
     stage = speed["stage"]
     print(

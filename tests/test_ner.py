@@ -229,6 +229,25 @@ def test_a_model_without_morpheme_features_never_runs_mecab(tmp_path, monkeypatc
     assert tag(["김서연 가람전자 부사장이 왔다."], model.lexicon, model.weights) == [[(0, 3, "PS"), (4, 8, "OG")]]
 
 
+@pytest.mark.skipif(
+    not (default_data_dir() / NEWS).is_file(), reason="../shared/data/klue-ner is not beside the project"
+)
+def test_make_model_trains_the_shipped_model_again(tmp_path):
+    """What `make model` does (about a minute): the same data and code give the shipped model. Compared by what it
+    tags, so that a libm whose last bit differs on another machine does not fail it."""
+    from training.entities import training_sentences
+
+    path = train(training_sentences(default_data_dir()), tmp_path / "again.crfsuite", MODEL.lexicon)
+    again = read_entity_model(path)
+    texts = [text for text, _ in read_klue(default_data_dir() / NEWS)[:300]]
+    same = sum(
+        a == b
+        for a, b in zip(tag(texts, again.lexicon, again.weights), tag(texts, MODEL.lexicon, MODEL.weights), strict=True)
+    )
+    assert same >= 0.99 * len(texts)
+    assert abs(path.stat().st_size - ENTITY_MODEL.stat().st_size) <= 0.02 * ENTITY_MODEL.stat().st_size
+
+
 def test_character_labels_and_folds():
     assert char_labels("김 씨가 3일", [(0, 1, "PS"), (5, 7, "DT")]) == ["B-PS"] + ["O"] * 6
     assert char_labels("뉴 욕", [(0, 3, "LC")]) == ["B-LC", "I-LC", "I-LC"]
