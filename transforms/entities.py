@@ -19,6 +19,7 @@ from typing import NamedTuple
 import polars as pl
 
 from newsflow.transforms.lexicon import (
+    COMPANY_ENDINGS,
     LOCATION,
     ORGANISATION,
     PERSON,
@@ -210,10 +211,6 @@ def _unfused(before: list[Word]) -> Mention | None:
 
 
 # endings of organisations' names: the word lists' strong suffixes and those of company names (가람항공, 도원케미칼)
-COMPANY_ENDINGS = (
-    "항공", "연합회", "상사", "물산", "케미칼", "화학", "제약", "바이오", "건설", "중공업", "산업", "에너지", "모터스",
-    "자동차", "해운", "홀딩스", "캐피탈", "텔레콤", "통신", "보험", "카드", "증권", "랩스", "테크", "소프트",
-)  # fmt: skip
 _ORG_END = re.compile("(?:" + "|".join((*STRONG_ORG_SUFFIXES, *COMPANY_ENDINGS)) + ")$")
 
 

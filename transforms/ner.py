@@ -468,7 +468,7 @@ def tag_words(
 ) -> tuple[list[list[tuple[int, int, str]]], pl.DataFrame]:
     """What `tag` finds, and the words of the texts (see `analyse`)."""
     frame, words = analyse(texts, lexicon, weights.templates)
-    labels = viterbi(emissions(frame, weights), *_lines(texts, frame), weights.transitions)
+    labels = viterbi(emissions(frame, weights), *_lines(frame), weights.transitions)
     kinds = np.array([label.partition("-")[2] for label in weights.labels])
     begins = np.array([label.startswith("B-") for label in weights.labels])
     doc, at = frame["doc"].to_numpy(), frame["i"].to_numpy()
@@ -483,7 +483,7 @@ def tag_words(
     return found, words
 
 
-def _lines(texts: Sequence[str], frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _lines(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Row starts and lengths of each line of each text in the feature frame (rows in text order)."""
     breaks = frame.select(
         start=(pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
